@@ -1,0 +1,1 @@
+"""The `stv` command line: one small module per subcommand (see main.py)."""

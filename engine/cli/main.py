@@ -1,0 +1,56 @@
+"""`stv`: the headless command line.
+
+Each subcommand is a module of this package exposing ``add_arguments(parser)`` and
+``run(args) -> int``. Modules import heavy things (torch, h5py, cv2) inside ``run`` so
+that ``stv --help`` is instant.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand -> (module, one-line help)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "track": ("engine.cli.track", "run the tracker on MOT detections and write MOT results"),
+    "eval": ("engine.cli.eval", "MOTChallenge metrics (CLEAR, Identity, HOTA) of results against ground truth"),
+    "infer": ("engine.cli.infer", "run a model over a video (or a collection) into an HDF5 cache"),
+    "show": ("engine.cli.show", "describe an HDF5 results cache"),
+    "make-synthetic": ("engine.cli.make_synthetic", "write a synthetic action+tracking benchmark"),
+    "train": ("engine.cli.train", "train a model (single process or under torchrun)"),
+    "eval-actions": ("engine.cli.eval_actions", "action top-1/top-5 and confusion matrix of a checkpoint"),
+    "bench": ("engine.cli.bench", "benchmarks: kernel, tracker, video, infer, viewer"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stv", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue  # subcommand not built yet
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "_run", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
