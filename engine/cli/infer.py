@@ -1,0 +1,108 @@
+"""`stv infer`: run a model over a video (or a collection of videos) into HDF5 result caches."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", metavar="VIDEO",
+                        help="a video file or MOT sequence folder; with --out-dir: folders, videos or .txt lists")
+    parser.add_argument("--model", default="demo", help="checkpoint path, or 'demo' for the bundled model")
+    parser.add_argument("--out", type=Path, help="results .h5 of a single video (default: beside the video)")
+    parser.add_argument("--out-dir", type=Path, help="process a collection: one cache per video in this folder")
+    parser.add_argument("--run", dest="run_name", help="run name inside the cache (default: the model's name)")
+    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
+    parser.add_argument("--window", type=int, help="frames per model window (default: the model's clip length)")
+    parser.add_argument("--stride", type=int, help="frames between windows (bidirectional models)")
+    parser.add_argument("--score-threshold", type=float, default=0.3, help="detection score threshold (0.3)")
+    parser.add_argument("--mot-out", type=Path, help="also write the run's tracks as MOT results (single video)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.pipeline.control import InferenceCancelled
+
+    try:
+        if args.out_dir is not None:
+            return _run_collection(args)
+        if len(args.inputs) != 1:
+            print("stv infer: give one video, or use --out-dir for many", file=sys.stderr)
+            return 2
+        return _run_single(args)
+    except InferenceCancelled:
+        print("stv infer: cancelled; progress so far is saved and will resume", file=sys.stderr)
+        return 130
+    except (OSError, ValueError) as exc:
+        print(f"stv infer: {exc}", file=sys.stderr)
+        return 1
+
+
+def _progress_bar(args: argparse.Namespace, description: str):
+    from tqdm import tqdm
+
+    bar = tqdm(total=None, unit="frame", desc=description, disable=args.quiet, dynamic_ncols=True)
+
+    def update(progress) -> None:
+        if bar.total != progress.total:
+            bar.total = progress.total
+        bar.n = progress.done
+        bar.set_postfix_str(f"{progress.fps:.1f} fps", refresh=False)
+        bar.refresh()
+
+    return bar, update
+
+
+def _run_single(args: argparse.Namespace) -> int:
+    from engine.pipeline import default_cache_path, infer_video
+
+    video = Path(args.inputs[0])
+    out = args.out or default_cache_path(video)
+    bar, update = _progress_bar(args, video.name)
+    with bar:
+        name = infer_video(video, model=args.model, cache_path=out, run_name=args.run_name, device=args.device,
+                           window=args.window, stride=args.stride, progress=update,
+                           score_threshold=args.score_threshold)
+    print(f"run {name!r} written to {out}")
+    if args.mot_out is not None:
+        count = export_mot(out, name, args.mot_out)
+        print(f"{count} track rows written to {args.mot_out}")
+    return 0
+
+
+def export_mot(cache_path: Path, run_name: str, mot_path: Path) -> int:
+    """Write a run's tracks as MOTChallenge results (1-based frames and pixels)."""
+    import numpy as np
+
+    from engine.cache import ResultsCache
+    from engine.io.mot import write_results
+
+    with ResultsCache.open(cache_path, mode="r") as cache:
+        rows = cache.run(run_name).track_rows()  # (N, 7) [frame, id, x1, y1, x2, y2, score]
+    rows = np.asarray(rows, dtype=np.float64).reshape(-1, 7)
+    write_results(mot_path, frames=rows[:, 0].astype(np.int64), ids=rows[:, 1].astype(np.int64),
+                  boxes_xyxy=rows[:, 2:6], scores=rows[:, 6])
+    return len(rows)
+
+
+def _run_collection(args: argparse.Namespace) -> int:
+    from engine.pipeline.collection import RankInfo, infer_collection, list_videos
+
+    if args.out is not None or args.mot_out is not None:
+        print("stv infer: --out and --mot-out are for a single video; with --out-dir each video gets "
+              "<out-dir>/<name>.stv.h5", file=sys.stderr)
+        return 2
+    rank = RankInfo.from_env()
+    videos = list_videos(args.inputs)
+    share = len(videos[rank.rank::rank.world_size])
+    print(f"rank {rank.rank}/{rank.world_size}: {share} of {len(videos)} videos")
+
+    def report(video: Path, status: str) -> None:
+        print(f"[rank {rank.rank}] {video.name}: {status}", flush=True)
+
+    outcomes = infer_collection(videos, out_dir=args.out_dir, model=args.model, rank=rank, device=args.device,
+                                run_name=args.run_name, on_video=report, window=args.window, stride=args.stride,
+                                score_threshold=args.score_threshold)
+    failed = [video for video, status in outcomes if status.startswith("error")]
+    return 1 if failed else 0
