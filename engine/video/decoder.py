@@ -1,0 +1,190 @@
+"""Frame-exact decoding of one video file with PyAV: seek to a keyframe, decode forward to a pts.
+
+Why PyAV and not OpenCV: ``cv2.VideoCapture.set(CAP_PROP_POS_FRAMES, k)`` converts k to a
+timestamp and trusts the container's claims, so with B-frames, an edit list or a first pts != 0
+it lands on a neighbouring frame (it is not exact), and it cannot tell how far back the
+keyframe is. PyAV exposes the packets themselves (pts, dts, keyframe flag), so
+``engine.video.index`` knows every frame's pts and its keyframe; a seek here is
+"container.seek(keyframe) + decode until frame.pts == pts[k]", which is exact by construction
+and costs exactly the frames between the keyframe and k (the physical floor). Two more savings
+that keep it exact:
+
+* non-reference frames before the target are not decoded at all (``skip_frame=NONREF``: no
+  other frame depends on them), which halves the cost on typical B-frame streams;
+* when the decoder already stands between the target's keyframe and the target (sequential
+  playback, scrubbing forward) it continues instead of seeking.
+"""
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+
+import av
+import numpy as np
+
+from engine.video.index import FrameIndex
+from engine.video.source import VideoError
+
+
+def open_container(path: str | Path):
+    """av.open with errors turned into VideoError naming the file and the problem."""
+    path = Path(path)
+    if not path.exists():
+        raise VideoError(path, "no such file")
+    if not path.is_file():
+        raise VideoError(path, "not a regular file")
+    try:
+        container = av.open(str(path), mode="r")
+    except av.error.FFmpegError as exc:
+        raise VideoError(path, f"not a readable video ({exc.strerror or exc})") from exc
+    if not container.streams.video:
+        container.close()
+        raise VideoError(path, "the file has no video stream")
+    return container
+
+
+def to_rgb(frame: av.VideoFrame) -> np.ndarray:
+    """(H, W, 3) uint8 RGB C-contiguous copy of a decoded frame (one conversion path for all)."""
+    return np.ascontiguousarray(frame.to_ndarray(format="rgb24"))
+
+
+class _Overshoot(Exception):
+    """The wanted frame was not output where it should have been."""
+
+
+class ExactDecoder:
+    """One container + decoder that returns the exact frame k; not thread-safe (one per thread)."""
+
+    def __init__(self, path: str | Path, index: FrameIndex, *, container=None, skip_nonref: bool = True):
+        self.path = Path(path)
+        self.index = index
+        self.container = container if container is not None else open_container(self.path)
+        self.stream = self.container.streams.video[0]
+        # slice threads only: frame threading delays output and makes skip_frame changes lag
+        self.stream.thread_type = "SLICE"
+        self._codec = self.stream.codec_context
+        self.skip_nonref = skip_nonref
+        self._packets = None
+        self._pos: int | None = None  # index of the last frame the decoder has output
+        self._eof = False
+        self._pending: deque[tuple[int, av.VideoFrame]] = deque()
+        self._last: tuple[int, av.VideoFrame] | None = None
+        self._skip = "DEFAULT"
+        self.frames_decoded = 0  # statistics for benchmarks
+        self.seeks = 0
+
+    def close(self) -> None:
+        self._pending.clear()
+        self._last = None
+        self._packets = None
+        self.container.close()
+
+    def frame(self, k: int) -> av.VideoFrame:
+        """The decoded frame k (0 <= k < len(index)), exactly as a sequential decode outputs it."""
+        if self._last is not None and self._last[0] == k:
+            return self._last[1]
+        ki = self.index.keyframe_at_or_before(k)
+        key = int(self.index.key_frames[ki])
+        in_reach = any(j == k for j, _ in self._pending) or (
+            self._pos is not None and not self._eof and key - 1 <= self._pos < k)
+        try:
+            if not in_reach:
+                self._seek(ki, k)
+            return self._decode_to(k, skip=self.skip_nonref)
+        except _Overshoot:
+            pass
+        # the demuxer did not land where asked, or the stream misbehaves: go back to the very
+        # start of the file and decode everything up to k (slow but certain)
+        try:
+            self._restart()
+            return self._decode_to(k, skip=False)
+        except _Overshoot:
+            raise VideoError(self.path, f"frame {k} cannot be decoded (corrupt or truncated stream)") from None
+        except av.error.FFmpegError as exc:
+            raise VideoError(self.path, f"decoding frame {k} failed ({exc})") from exc
+
+    # ---- internals ---------------------------------------------------------------------
+    def _reset_state(self) -> None:
+        self._codec.flush_buffers()
+        self._packets = self.container.demux(self.stream)
+        self._pending.clear()
+        self._last = None
+        self._eof = False
+
+    def _seek(self, ki: int, k: int) -> None:
+        self.seeks += 1
+        ts = int(self.index.key_seek_ts[ki])
+        self.container.seek(ts, stream=self.stream, backward=True, any_frame=False)
+        self._reset_state()
+        # the first packet must be a keyframe at or before k, or decoding from it is not exact
+        first = next(self._packets, None)
+        j = None if first is None else self.index.frame_of_pts(first.pts)
+        if first is None or not first.is_keyframe or j is None or j > k:
+            raise _Overshoot
+        self._pos = j - 1
+        self._feed(first, k, skip=self.skip_nonref)
+
+    def _restart(self) -> None:
+        self.seeks += 1
+        self.container.close()
+        self.container = open_container(self.path)
+        self.stream = self.container.streams.video[0]
+        self.stream.thread_type = "SLICE"
+        self._codec = self.stream.codec_context
+        self._skip = "DEFAULT"
+        self._reset_state()
+        self._pos = -1
+
+    def _set_skip(self, mode: str) -> None:
+        if mode != self._skip:
+            self._codec.skip_frame = mode
+            self._skip = mode
+
+    def _feed(self, packet, k: int, *, skip: bool) -> None:
+        """Decode one packet; keep output frames >= k in order in the pending queue."""
+        if packet.size == 0:  # the demuxer's end-of-stream packet: drain the decoder
+            self._set_skip("DEFAULT")
+            frames = self._codec.decode(None)
+            self._eof = True
+        else:
+            j = self.index.frame_of_pts(packet.pts)
+            self._set_skip("NONREF" if skip and j is not None and j < k else "DEFAULT")
+            frames = self._codec.decode(packet)
+        for f in frames:
+            self.frames_decoded += 1
+            j = self.index.frame_of_pts(f.pts)
+            if j is None:
+                continue  # a frame that is not part of the video (e.g. leading pictures before frame 0)
+            self._pos = j if self._pos is None else max(self._pos, j)
+            if j >= k:
+                self._pending.append((j, f))
+
+    def _decode_to(self, k: int, *, skip: bool) -> av.VideoFrame:
+        while True:
+            while self._pending:
+                j, f = self._pending[0]
+                if j < k:
+                    self._pending.popleft()
+                    continue
+                if j > k:
+                    raise _Overshoot
+                self._pending.popleft()
+                self._last = (k, f)
+                return f
+            if self._eof:
+                raise _Overshoot
+            try:
+                packet = next(self._packets, None)
+            except av.error.FFmpegError:
+                packet = None  # truncated file: treat as end of stream and drain
+            if packet is None:
+                self._eof = True
+                for f in self._codec.decode(None):
+                    j = self.index.frame_of_pts(f.pts)
+                    if j is not None and j >= k:
+                        self._pending.append((j, f))
+                continue
+            try:
+                self._feed(packet, k, skip=skip)
+            except av.error.InvalidDataError:
+                continue  # a damaged packet: its frame will be missing, which is detected above
