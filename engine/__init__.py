@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _LAZY = {
     "FrameResult": "engine.results",
+    "open_video": "engine.video",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
