@@ -1,0 +1,92 @@
+"""The results-cache file format, version 1: the one place it is documented.
+
+One HDF5 file per video (libver "latest", so that runs can be written in SWMR mode). Only plain data:
+numbers, arrays and UTF-8 strings; structured values are JSON strings. Nothing is pickled.
+
+``/`` (root) attributes
+    format              str     always ``"stviewer-results"`` (tells a cache from a foreign .h5)
+    schema_version      int64   ``SCHEMA_VERSION`` (= 1); a newer file raises CacheVersionError
+    created             str     ISO-8601 UTC time the file was created
+    video_path          str     path of the video when the cache was created (informational)
+    video_fingerprint   str     ``VideoSource.fingerprint()`` (size + content hash); pairing key
+    num_frames          int64   F, frames in the video
+    fps                 float64
+    width, height       int64   video frame size in pixels
+
+``/runs/<name>/`` one group per run (one model/checkpoint over the video); attributes
+    model_config        str     JSON object (the model's config)
+    checkpoint_sha256   str     sha256 of the checkpoint file ("" if none)
+    class_names         str     JSON list of K strings
+    params              str     JSON object (window, stride, thresholds, tracker settings, ...)
+    alpha_shape         int64 (2,)  (h, w) of the attention map
+    created             str     ISO-8601 UTC
+
+  datasets (F frames, K classes, (h, w) = alpha_shape, R/D = track/detection row capacity)
+    commit              int64 (3,)      [frames_end, track_rows, detection_rows], written LAST at every
+                                        checkpoint. Readers trust per-frame entries below frames_end and
+                                        rows below the row counts, nothing else (the writer may have died
+                                        after writing more).
+    frame_flags         uint8 (F,)      bit 0 DONE (frame written), bit 1 HAS_ALPHA, bit 2
+                                        HAS_TRACK_ACTION_PROBS, bit 3 HAS_DETECTIONS; 0 = no result.
+    beta                float32 (F,)    temporal attention weight of the frame in its window.
+    action_probs        float32 (F, K)  clip-level action probabilities of the frame's window.
+    alpha               float16 (F, h, w) spatial attention; chunk = 1 frame, gzip + shuffle.
+    track_offsets       int64 (F+1,)    frame k's tracks are rows track_offsets[k]:track_offsets[k+1].
+    tracks              float32 (R, 6)  [x1, y1, x2, y2, score, track_id], full-frame pixels, 0-based,
+                                        x2/y2 exclusive; resizable, gzip.
+    track_action_probs  float32 (R, K)  per-track action probabilities aligned with ``tracks`` rows
+                                        (NaN rows when the frame had none).
+    detection_offsets   int64 (F+1,)    same, for ``detections``.
+    detections          float32 (D, 5)  raw decoder output [x1, y1, x2, y2, score] before tracking.
+
+``/label_sets/<name>/`` corrected annotations, beside the runs; attributes
+    source_run          str     the run it was derived from ("" if none)
+    note                str
+    created             str     ISO-8601 UTC
+  dataset
+    rows                float64 (N, 7) [frame, track_id, x1, y1, x2, y2, score]
+
+Crash safety: a run is written with the file in SWMR mode, where HDF5 orders its metadata writes so
+the file stays readable if the writer dies; only raw data and dataset extents change then, so label
+sets and other runs are never touched. A checkpoint flushes all data, then writes ``commit``. A file
+left by a killed writer keeps HDF5's "open for writing" superblock flag: readers open it in SWMR-read
+mode, and a writer repairs it (clears the flag, moves the end-of-allocation past everything on disk,
+as ``h5clear -s --increment`` does) before resuming at the first frame without a committed result.
+"""
+from __future__ import annotations
+
+FORMAT_NAME = "stviewer-results"
+SCHEMA_VERSION = 1
+
+RUNS_GROUP = "runs"
+LABEL_SETS_GROUP = "label_sets"
+
+# frame_flags bits
+FLAG_DONE = 1
+FLAG_HAS_ALPHA = 2
+FLAG_HAS_TRACK_ACTION_PROBS = 4
+FLAG_HAS_DETECTIONS = 8
+
+# per-run datasets
+COMMIT = "commit"
+FRAME_FLAGS = "frame_flags"
+BETA = "beta"
+ACTION_PROBS = "action_probs"
+ALPHA = "alpha"
+TRACK_OFFSETS = "track_offsets"
+TRACKS = "tracks"
+TRACK_ACTION_PROBS = "track_action_probs"
+DETECTION_OFFSETS = "detection_offsets"
+DETECTIONS = "detections"
+LABEL_ROWS = "rows"
+
+TRACK_WIDTH = 6       # x1, y1, x2, y2, score, track_id
+DETECTION_WIDTH = 5   # x1, y1, x2, y2, score
+LABEL_WIDTH = 7       # frame, track_id, x1, y1, x2, y2, score
+
+# Chunking: rows in chunks of ROW_CHUNK (a few dozen frames of tracks), per-frame scalars in chunks
+# of FRAME_CHUNK frames, alpha one frame per chunk so one frame's map decompresses alone.
+ROW_CHUNK = 256
+FRAME_CHUNK = 1024
+COMPRESSION = "gzip"
+COMPRESSION_LEVEL = 4
