@@ -159,8 +159,8 @@ class ResultsCache:
         return cache
 
     def _read_header(self) -> VideoInfo:
-        a = self._file.attrs
         try:
+            a = self._file.attrs
             fmt = a.get("format")
             if isinstance(fmt, bytes):
                 fmt = fmt.decode()
@@ -198,6 +198,10 @@ class ResultsCache:
         if self._file is None:
             raise CacheError(f"{self._path}: cache is closed")
         return self._file
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.h5.attrs["schema_version"])
 
     @property
     def swmr_read(self) -> bool:
