@@ -1,9 +1,10 @@
 """Frame-exact decoding of one video file with PyAV: seek to a keyframe, decode forward to a pts.
 
 Why PyAV and not OpenCV: ``cv2.VideoCapture.set(CAP_PROP_POS_FRAMES, k)`` converts k to a
-timestamp and trusts the container's claims, so with B-frames, an edit list or a first pts != 0
-it lands on a neighbouring frame (it is not exact), and it cannot tell how far back the
-keyframe is. PyAV exposes the packets themselves (pts, dts, keyframe flag), so
+timestamp with the nominal fps and trusts the container's claims, so it is not exact: on a
+variable-frame-rate clip it returned the wrong frame for 3 of 16 seeks, and it claimed 5050
+frames for a 50-frame Matroska clip whose first pts is 200 s (OpenCV 5.0, measured here); it
+also cannot say how far back the keyframe is, or skip work on the way. PyAV exposes the packets themselves (pts, dts, keyframe flag), so
 ``engine.video.index`` knows every frame's pts and its keyframe; a seek here is
 "container.seek(keyframe) + decode until frame.pts == pts[k]", which is exact by construction
 and costs exactly the frames between the keyframe and k (the physical floor). Two more savings
@@ -72,6 +73,7 @@ class ExactDecoder:
         self._skip = "DEFAULT"
         self.frames_decoded = 0  # statistics for benchmarks
         self.seeks = 0
+        self.restarts = 0  # fallbacks to decoding from the start of the file (should stay 0)
 
     def close(self) -> None:
         self._pending.clear()
@@ -126,6 +128,7 @@ class ExactDecoder:
 
     def _restart(self) -> None:
         self.seeks += 1
+        self.restarts += 1
         self.container.close()
         self.container = open_container(self.path)
         self.stream = self.container.streams.video[0]

@@ -34,6 +34,8 @@ def test_every_frame_in_random_order_matches_sequential_decode(encoded_clips, cl
             assert_same(src[k], ref[k], k)
         for k in range(len(ref)):  # forwards: continues decoding without seeking
             assert_same(src[k], ref[k], k)
+        # every frame came from the fast path (keyframe seek / continue), never the slow fallback
+        assert src._decoder.restarts == 0
 
 
 def test_iter_frames_matches_sequential_decode(encoded_clips, reference_decode, clip_name):
