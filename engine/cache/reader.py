@@ -29,7 +29,8 @@ def _h5_errors(method):
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         try:
-            return method(self, *args, **kwargs)
+            with self._cache.lock:
+                return method(self, *args, **kwargs)
         except CacheError:
             raise
         except (OSError, KeyError, RuntimeError) as exc:
@@ -41,10 +42,14 @@ class RunReader:
     """Reads one run. Obtain via ``ResultsCache.run(name)``; call ``refresh()`` to see frames a
     concurrent writer has checkpointed since."""
 
-    @_h5_errors
     def __init__(self, cache: "ResultsCache", name: str):
         self._cache = cache
         self.name = name
+        self._setup()
+
+    @_h5_errors
+    def _setup(self) -> None:
+        cache, name = self._cache, self.name
         self._generation = -1
         self._ds: dict[str, h5py.Dataset] = {}
         F = int(cache.video.num_frames)
@@ -112,12 +117,13 @@ class RunReader:
     def refresh(self) -> None:
         """Pick up what a concurrent writer has checkpointed (SWMR refresh, or reopen)."""
         cache = self._cache
-        if cache.mode == "r" and not cache.swmr_read:
-            cache.refresh()
-        ds = self._datasets()
-        if cache.swmr_read:
-            for d in ds.values():
-                d.refresh()
+        if cache.is_reading:
+            if cache.swmr_read:
+                for d in self._datasets().values():
+                    d.refresh()
+            else:
+                cache.refresh()
+        # else this process writes the file: what it committed is already visible
         self._load()
 
     # ---- metadata ------------------------------------------------------------------------------

@@ -1,18 +1,21 @@
 """ResultsCache: one HDF5 file per video holding named runs and label sets (schema in schema.py).
 
-File modes and who holds what:
-- mode "r": opened without HDF5 file locking, so a viewer never blocks a writer in another process.
-  A file being written (or left by a killed writer) is opened in SWMR-read mode.
-- mode "a": opened for writing. Structural changes (new runs, label sets) are made with the file in
-  normal mode and flushed at once; while any RunWriter is open the file is in SWMR-write mode and a
-  shared ``flock`` tells other processes a writer is alive. A structural change requested while
-  writing checkpoints the writers, reopens the file in normal mode for the change, and resumes SWMR.
+The HDF5 file is held in one of three states, so it is open for writing only while it must be:
+- "read": read-only, without HDF5 file locking, so a viewer never blocks a writer in another process.
+  A file being written (or left by a killed writer) is read in SWMR-read mode. An idle mode "a" cache
+  is in this state too, so killing an idle process leaves a cleanly closed file.
+- "write": normal read-write, only for the milliseconds a structural change takes (new run, label set);
+  flushed and closed at once.
+- "swmr": SWMR writing while any RunWriter is open; a shared ``flock`` tells other processes a
+  writer is alive. A structural change requested meanwhile checkpoints the writers, switches to
+  "write" for the change, then back to "swmr".
 """
 from __future__ import annotations
 
 import fcntl
 import os
 import re
+import threading
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -46,35 +49,55 @@ def check_name(name: str, what: str) -> str:
     return name
 
 
-def _open_h5(path: Path, mode: str) -> tuple[h5py.File, bool]:
-    """Open ``path`` with h5py; returns (file, opened_in_swmr_read). Errors become CacheErrors."""
+def _check_exists(path: Path) -> None:
     if not path.exists():
         raise CacheError(f"{path}: no such results cache")
     if path.is_dir():
         raise CacheError(f"{path}: is a directory, not a results cache")
+
+
+def _open_read(path: Path) -> tuple[h5py.File, bool]:
+    """Open read-only; returns (file, in_swmr_read). Errors become CacheErrors naming the file."""
+    _check_exists(path)
     try:
-        if mode == "r":
-            try:
-                return h5py.File(path, "r", libver="latest", locking=False), False
-            except OSError as exc:
-                if "already open for write" not in str(exc):
-                    raise
-            try:
-                return h5py.File(path, "r", libver="latest", locking=False, swmr=True), True
-            except OSError:
-                raise CacheCorruptError(
-                    f"{path}: left open by a writer that died outside SWMR writing; "
-                    f"open it for appending (mode='a') to repair it") from None
+        try:
+            return h5py.File(path, "r", libver="latest", locking=False), False
+        except OSError as exc:
+            if "already open for write" not in str(exc):
+                raise
+        try:  # a live SWMR writer, or one that was killed
+            return h5py.File(path, "r", libver="latest", locking=False, swmr=True), True
+        except OSError:
+            pass
+        # Left flagged by a process killed in normal write mode (its last flush is on disk).
+        try:
+            repair_after_crash(path)
+        except PermissionError:
+            raise CacheCorruptError(f"{path}: left open by a writer that died; no permission to repair it "
+                                    f"(h5clear -s fixes it)") from None
+        return h5py.File(path, "r", libver="latest", locking=False), False
+    except CacheError:
+        raise
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise CacheCorruptError(f"{path}: not a readable HDF5 results cache ({exc})") from None
+
+
+def _open_write(path: Path) -> h5py.File:
+    """Open read-write (normal mode), repairing what a killed writer left. CacheBusyError while alive."""
+    _check_exists(path)
+    try:
         if status_flags(path):
             repair_after_crash(path)
         try:
-            return h5py.File(path, "r+", libver="latest"), False
+            return h5py.File(path, "r+", libver="latest")
         except OSError as exc:
             if "lock" in str(exc).lower():
                 raise CacheBusyError(f"{path}: another process has this cache open for writing") from None
             raise
     except CacheError:
         raise
+    except PermissionError as exc:
+        raise CacheError(f"{path}: not writable ({exc})") from None
     except (OSError, ValueError, RuntimeError) as exc:
         raise CacheCorruptError(f"{path}: not a readable HDF5 results cache ({exc})") from None
 
@@ -87,10 +110,13 @@ class ResultsCache:
         self._file = file
         self._mode = mode
         self._swmr_read = swmr_read
-        self._swmr_writing = False
+        self._state = "read"
         self._lock_fd: int | None = None
         self._writers: dict[str, "RunWriter"] = {}
         self._closing = False
+        # One lock per cache: the viewer reads frames on its thread while a worker writes through the
+        # same file, and a structural change swaps the h5py File underneath both.
+        self.lock = threading.RLock()
         # Bumped whenever self._file is replaced: readers/writers re-fetch their dataset handles.
         self.generation = 0
         self._video = self._read_header()
@@ -144,7 +170,16 @@ class ResultsCache:
         if mode not in ("r", "a"):
             raise ValueError(f"mode must be 'r' or 'a', got {mode!r}")
         path = Path(path)
-        file, swmr_read = _open_h5(path, mode)
+        if mode == "a":
+            _check_exists(path)
+            if not os.access(path, os.W_OK):
+                raise CacheError(f"{path}: not writable (open it with mode='r')")
+            if status_flags(path):
+                try:
+                    repair_after_crash(path)  # CacheBusyError while its writer lives
+                except CacheCorruptError:
+                    pass  # let the HDF5 open below name the damage
+        file, swmr_read = _open_read(path)
         try:
             cache = cls(path, file, mode=mode, swmr_read=swmr_read)
         except BaseException:
@@ -204,6 +239,11 @@ class ResultsCache:
         return int(self.h5.attrs["schema_version"])
 
     @property
+    def is_reading(self) -> bool:
+        """True while the file is held read-only (always in mode "r"; in mode "a" when no writer is open)."""
+        return self._state == "read"
+
+    @property
     def swmr_read(self) -> bool:
         return self._swmr_read
 
@@ -249,16 +289,22 @@ class ResultsCache:
         return self._attach_writer(RunWriter, name)
 
     def _attach_writer(self, writer_cls, name: str) -> "RunWriter":
-        if not self._swmr_writing:
-            self._start_swmr_write()
-        writer = writer_cls(self, name)
-        self._writers[name] = writer
-        return writer
+        with self.lock:
+            self._switch("swmr")
+            try:
+                writer = writer_cls(self, name)
+            except BaseException:
+                if not self._writers:
+                    self._switch("read")
+                raise
+            self._writers[name] = writer
+            return writer
 
     def _detach_writer(self, name: str) -> None:
-        self._writers.pop(name, None)
-        if not self._writers and self._swmr_writing and self._file is not None and not self._closing:
-            self._reopen_normal()  # leaves SWMR so the file closes clean even if we die later
+        with self.lock:
+            self._writers.pop(name, None)
+            if not self._writers and self._file is not None and not self._closing:
+                self._switch("read")  # closes the SWMR file cleanly: a later kill leaves nothing to repair
 
     def run(self, name: str) -> "RunReader":
         """A reader of run ``name`` (KeyError if absent)."""
@@ -331,28 +377,42 @@ class ResultsCache:
 
     @contextmanager
     def _structure(self) -> Iterator[h5py.File]:
-        """The file in normal (non-SWMR) mode for creating objects; flushed at the end."""
+        """The file in normal write mode for creating objects; flushed at the end."""
         self._require_writable()
-        resume_swmr = self._swmr_writing
-        if resume_swmr:
-            for writer in self._writers.values():
-                writer.checkpoint()
-            self._reopen_normal()
-        try:
-            yield self._file
-        finally:
-            self._file.flush()
-            if resume_swmr:
-                self._start_swmr_write()
+        with self.lock:
+            if self._state == "swmr":
+                for writer in self._writers.values():
+                    writer.checkpoint()
+            self._switch("write")
+            try:
+                yield self._file
+            finally:
+                self._file.flush()
+                self._switch("swmr" if self._writers else "read")
 
-    def _start_swmr_write(self) -> None:
-        self._file.flush()
-        self._file.swmr_mode = True
-        self._swmr_writing = True
-        # HDF5 drops its own lock once SWMR writing starts; this one tells other processes we live.
-        fd = os.open(self._path, os.O_RDONLY)
-        fcntl.flock(fd, fcntl.LOCK_SH)
-        self._lock_fd = fd
+    def _switch(self, state: str) -> None:
+        """Move the open file to state "read", "write" or "swmr" (see the module docstring)."""
+        if state == self._state:
+            return
+        if state != "read":
+            self._require_writable()
+        if not (self._state == "write" and state == "swmr"):
+            self._file.close()
+            self._file = None
+            self._release_lock()
+            if state == "read":
+                self._file, self._swmr_read = _open_read(self._path)
+            else:
+                self._file, self._swmr_read = _open_write(self._path), False
+        if state == "swmr":
+            self._file.flush()
+            self._file.swmr_mode = True
+            # HDF5 drops its own lock once SWMR writing starts; this one tells other processes we live.
+            fd = os.open(self._path, os.O_RDONLY)
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            self._lock_fd = fd
+        self._state = state
+        self.generation += 1
 
     def _release_lock(self) -> None:
         if self._lock_fd is not None:
@@ -360,33 +420,28 @@ class ResultsCache:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
-    def _reopen_normal(self) -> None:
-        self._file.close()
-        self._release_lock()
-        self._swmr_writing = False
-        self._file, self._swmr_read = _open_h5(self._path, self._mode)
-        self.generation += 1
-
     def refresh(self) -> None:
-        """Re-open the file to see runs and label sets another process added (mode 'r')."""
-        if self._mode == "r" and self._file is not None:
-            self._file.close()
-            self._file, self._swmr_read = _open_h5(self._path, "r")
-            self.generation += 1
+        """Re-open the file to see runs, label sets and frames another process added (when reading)."""
+        with self.lock:
+            if self._file is not None and self._state == "read":
+                self._file.close()
+                self._file, self._swmr_read = _open_read(self._path)
+                self.generation += 1
 
     def close(self) -> None:
         """Checkpoint and close open writers, then the file. Idempotent."""
-        if self._file is None:
-            return
-        self._closing = True
-        try:
-            for writer in list(self._writers.values()):
-                writer.close()
-        finally:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
-            self._release_lock()
+        with self.lock:
+            if self._file is None:
+                return
+            self._closing = True
+            try:
+                for writer in list(self._writers.values()):
+                    writer.close()
+            finally:
+                if self._file is not None:
+                    self._file.close()
+                    self._file = None
+                self._release_lock()
 
     @property
     def closed(self) -> bool:

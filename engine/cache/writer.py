@@ -156,18 +156,20 @@ class RunWriter:
             self._completed = k + 1
         self._next_frame = k + 1
         if len(self._pending) >= WRITE_BLOCK:
-            self._write_pending()
+            with self._cache.lock:
+                self._write_pending()
 
     def checkpoint(self) -> None:
         """Make every frame written so far durable (survives SIGKILL of this process)."""
         if self._closed:
             return
-        self._write_pending()
-        ds = self._datasets()
-        for d in ds.values():
-            d.flush()
-        self._cache.h5.flush()
-        self._write_commit()
+        with self._cache.lock:
+            self._write_pending()
+            ds = self._datasets()
+            for d in ds.values():
+                d.flush()
+            self._cache.h5.flush()
+            self._write_commit()
 
     def close(self) -> None:
         """Checkpoint and release the run. Idempotent."""
