@@ -9,6 +9,7 @@ keyframe seek + decode forward).
 """
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from pathlib import Path
@@ -17,6 +18,8 @@ from engine.video.decoder import open_container, to_rgb
 from engine.video.frame_cache import FrameCache
 from engine.video.index import FrameIndex
 from engine.video.proxy import ProxyStore
+
+log = logging.getLogger(__name__)
 
 
 class BackgroundIndexer:
@@ -112,4 +115,6 @@ class BackgroundIndexer:
         finally:
             if container is not None:
                 container.close()
+            if self.problem is not None:
+                log.warning("%s: %s", self.path, self.problem)
             self.finished.set()

@@ -37,11 +37,6 @@ def read_seqinfo(path: str | Path) -> dict[str, str]:
     return {k.lower(): v.strip() for k, v in parser.items("Sequence")}
 
 
-def is_image_sequence(path: str | Path) -> bool:
-    path = Path(path)
-    return path.is_dir()
-
-
 class ImageSequenceSource(VideoSource):
     def __init__(self, path: str | Path, *, fps: float | None = None, cache_mb: float = 128.0):
         path = Path(path)

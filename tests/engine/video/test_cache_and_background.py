@@ -146,3 +146,25 @@ def test_fingerprint_is_cheap_and_content_based(encoded_clips, tmp_path):
     from engine.video.fingerprint import file_fingerprint
 
     assert file_fingerprint(copy) != file_fingerprint(path)
+
+
+def test_background_index_detects_an_index_claiming_too_many_frames(encoded_clips):
+    """An index that promises a frame the decoder never outputs is caught, and reading it fails clearly."""
+    from dataclasses import replace
+
+    from engine.video import VideoError
+    from engine.video.file_source import FileVideoSource
+
+    path = encoded_clips["x264_pts_offset.mkv"]
+    with open_video(path) as good:
+        index = good.index
+    bogus = replace(index, pts=np.append(index.pts, index.pts[-1] + 40))
+    with FileVideoSource(path, cache_mb=0, readahead=False, _index=bogus) as src:
+        assert len(src) == len(index) + 1
+        indexer = src.start_background_index(proxy_mb=4)
+        assert src.wait_background_index(timeout=30)
+        assert indexer.verified_count == len(index)
+        assert "packet index has" in indexer.problem
+        with pytest.raises(VideoError, match="cannot be decoded"):
+            src[len(index)]
+        assert np.array_equal(src[len(index) - 1], src[-2])

@@ -61,6 +61,18 @@ def test_truncated_matroska_keeps_the_frames_it_really_has(encoded_clips, tmp_pa
         assert list(src.iter_frames(0, last + 1))[-1].tobytes() == ref[last].tobytes()
 
 
+def test_audio_only_file(tmp_path):
+    import wave
+
+    path = tmp_path / "sound.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\0\0" * 800)
+    assert_video_error(path, "no video stream")
+
+
 def test_folder_that_is_not_a_sequence(tmp_path):
     assert_video_error(tmp_path, "seqinfo.ini")
 
