@@ -2,8 +2,8 @@
 
     python kill_writer.py CACHE.h5 NUM_FRAMES CHECKPOINT_EVERY
 
-Creates the cache/run or resumes it, prints "start <completed>" once writing begins and
-"ckpt <frames>" after every checkpoint returns, "done" at the end. The test SIGKILLs it anywhere.
+Creates the cache/run or resumes it, prints "start <completed>" once writing begins,
+"ckpt <frames>" after every checkpoint returns, "saved <label set>" after saving one, "done" at the end. The test SIGKILLs it anywhere.
 """
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from engine.cache.synthetic import synthetic_frame
 
 FINGERPRINT = "size=1234:sha256=feedface"
 RUN = "tiny"
+LABEL_EVERY = 700
+LABELS = [[0, 1, 10, 20, 50, 90, 1.0], [5, 2, 30, 40, 70, 130, 0.9]]
 
 
 def frame_for(k: int):
@@ -44,6 +46,10 @@ def main() -> int:
             if (k + 1) % every == 0:
                 writer.checkpoint()
                 print("ckpt", k + 1, flush=True)
+            if k % LABEL_EVERY == LABEL_EVERY // 2:
+                # corrections saved while the run is being written must survive a kill too
+                cache.save_label_set(f"live{k}", LABELS, source_run=RUN)
+                print("saved", f"live{k}", flush=True)
         writer.close()
     print("done", flush=True)
     return 0

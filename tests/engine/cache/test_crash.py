@@ -17,12 +17,11 @@ from engine.cache.recovery import status_flags
 from engine.cache.synthetic import assert_same_result
 
 sys.path.insert(0, str(Path(__file__).parent))
-from kill_writer import FINGERPRINT, RUN, frame_for  # noqa: E402
+from kill_writer import FINGERPRINT, LABELS, RUN, frame_for  # noqa: E402
 
 HELPER = Path(__file__).parent / "kill_writer.py"
 NUM_FRAMES = 6000
 CHECKPOINT_EVERY = 25
-LABELS = np.array([[0, 1, 10, 20, 50, 90, 1.0], [5, 2, 30, 40, 70, 130, 0.9]], np.float64)
 
 
 def _start_writer(path: Path) -> tuple[subprocess.Popen, int]:
@@ -39,7 +38,7 @@ def _last_checkpoint(lines: list[str]) -> int:
     return max(done) if done else 0
 
 
-def _verify_prefix(path: Path, expected: dict, at_least: int, verified: int) -> int:
+def _verify_prefix(path: Path, expected: dict, at_least: int, labels: set[str] = frozenset()) -> int:
     """Open read-only, check every committed frame equals what was written; returns completed."""
     with ResultsCache.open(path, mode="r", video_fingerprint=FINGERPRINT) as cache:
         run = cache.run(RUN)
@@ -53,6 +52,7 @@ def _verify_prefix(path: Path, expected: dict, at_least: int, verified: int) -> 
             assert run.frame(completed) is None
         rows = run.track_rows()
         assert len(rows) == sum(len(expected[k].tracks) for k in range(completed))
+        assert labels <= set(cache.label_set_names), "a saved label set was lost"
         for name in cache.label_set_names:
             np.testing.assert_array_equal(cache.load_label_set(name), LABELS)
         return completed
@@ -66,6 +66,7 @@ def test_sigkill_at_random_moments_keeps_checkpointed_frames_and_resumes(tmp_pat
     completed = 0
     kills = 0
     label_sets = 0
+    saved: set[str] = set()
     for delay in [0.0, 0.05, 0.15, 0.3, 0.5]:
         proc, start = _start_writer(path)
         assert start == completed  # resumes exactly where the last checkpoint left it
@@ -81,8 +82,9 @@ def test_sigkill_at_random_moments_keeps_checkpointed_frames_and_resumes(tmp_pat
         kills += 1
         lines = out.splitlines()
         checkpointed = max(_last_checkpoint(lines), start)
-        assert status_flags(path) != 0  # killed mid-SWMR-write: the superblock still says "open"
-        completed = _verify_prefix(path, expected, checkpointed, completed)
+        saved |= {x.split()[1] for x in lines if x.startswith("saved")}
+        assert status_flags(path) != 0  # killed mid-write: the superblock still says "open"
+        completed = _verify_prefix(path, expected, checkpointed, saved)
         assert completed < NUM_FRAMES
         # repair for writing and add a label set between kills; the next writer must not lose it
         with ResultsCache.open(path, mode="a", video_fingerprint=FINGERPRINT) as cache:
@@ -95,8 +97,10 @@ def test_sigkill_at_random_moments_keeps_checkpointed_frames_and_resumes(tmp_pat
     assert proc.returncode == 0, err
     assert out.splitlines()[-1] == "done"
     assert status_flags(path) == 0
-    final = _verify_prefix(path, expected, NUM_FRAMES, completed)
+    saved |= {x.split()[1] for x in out.splitlines() if x.startswith("saved")}
+    final = _verify_prefix(path, expected, NUM_FRAMES, saved)
     assert final == NUM_FRAMES
     with ResultsCache.open(path, mode="r") as cache:
         assert cache.run(RUN).info.complete
-        assert cache.label_set_names == sorted(f"fix{i}" for i in range(label_sets))
+        assert {f"fix{i}" for i in range(label_sets)} | saved == set(cache.label_set_names)
+    assert len(saved) >= NUM_FRAMES // 700 - 1
