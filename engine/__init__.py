@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _LAZY = {
     "FrameResult": "engine.results",
+    "ResultsCache": "engine.cache",
     "open_video": "engine.video",
 }
 
