@@ -74,6 +74,7 @@ class ExactDecoder:
         self.frames_decoded = 0  # statistics for benchmarks
         self.seeks = 0
         self.restarts = 0  # fallbacks to decoding from the start of the file (should stay 0)
+        self.early_landings = 0  # seeks that landed on an earlier keyframe than asked
 
     def close(self) -> None:
         self._pending.clear()
@@ -114,17 +115,37 @@ class ExactDecoder:
         self._eof = False
 
     def _seek(self, ki: int, k: int) -> None:
+        """Position the demuxer on keyframe ki (or, if the demuxer insists, an earlier one)."""
         self.seeks += 1
-        ts = int(self.index.key_seek_ts[ki])
+        key = int(self.index.key_frames[ki])
+        landed: dict[int, int] = {}  # seek timestamp -> frame index of the keyframe it lands on
+        first = None
+        for ts in dict.fromkeys((int(self.index.pts[key]), int(self.index.key_seek_ts[ki]))):
+            first = self._seek_to(ts, k)  # pts first (mov, mkv), then dts
+            if first is not None:
+                landed[ts] = self.index.frame_of_pts(first.pts)
+                if landed[ts] == key:
+                    break
+        if not landed:
+            raise _Overshoot
+        ts = max(landed, key=landed.get)  # the latest keyframe reached (still <= k)
+        if landed[ts] != key:
+            self.early_landings += 1  # still exact, only slower: decoding starts an earlier GOP
+        if first is None or self.index.frame_of_pts(first.pts) != landed[ts]:
+            first = self._seek_to(ts, k)
+        self._pos = landed[ts] - 1
+        self._feed(first, k, skip=self.skip_nonref)
+
+    def _seek_to(self, ts: int, k: int):
+        """Seek; return the first packet if it is a keyframe at or before frame k, else None."""
         self.container.seek(ts, stream=self.stream, backward=True, any_frame=False)
         self._reset_state()
-        # the first packet must be a keyframe at or before k, or decoding from it is not exact
         first = next(self._packets, None)
         j = None if first is None else self.index.frame_of_pts(first.pts)
+        # decoding must start on a keyframe at or before k, or it is not exact
         if first is None or not first.is_keyframe or j is None or j > k:
-            raise _Overshoot
-        self._pos = j - 1
-        self._feed(first, k, skip=self.skip_nonref)
+            return None
+        return first
 
     def _restart(self) -> None:
         self.seeks += 1

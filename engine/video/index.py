@@ -20,8 +20,9 @@ class FrameIndex:
     """pts[k]: presentation timestamp (stream time base) of frame k, strictly increasing.
 
     key_frames: sorted frame indices that are keyframes (decoding can start there).
-    key_seek_ts: for each keyframe, the timestamp to hand to ``container.seek`` (its dts when
-    known: FFmpeg's demuxers index by dts) .
+    key_seek_ts: for each keyframe, its dts when known (else its pts): FFmpeg's demuxers
+    differ in whether ``container.seek`` compares with pts (mov, mkv) or dts, so the decoder
+    tries the pts first and this second (see ``ExactDecoder._seek``).
     """
 
     pts: np.ndarray

@@ -36,6 +36,8 @@ def test_every_frame_in_random_order_matches_sequential_decode(encoded_clips, cl
             assert_same(src[k], ref[k], k)
         # every frame came from the fast path (keyframe seek / continue), never the slow fallback
         assert src._decoder.restarts == 0
+        # and every seek landed on the keyframe it asked for (no needless extra GOP decoded)
+        assert src._decoder.early_landings == 0
 
 
 def test_iter_frames_matches_sequential_decode(encoded_clips, reference_decode, clip_name):
@@ -103,6 +105,7 @@ def test_shared_bikes_random_frames_match_sequential_decode(bikes_mp4, reference
         rng = random.Random(1)
         for k in rng.sample(range(len(ref)), 60) + [0, len(ref) - 1]:
             assert_same(src[k], ref[k], k)
+        assert src._decoder.restarts == 0 and src._decoder.early_landings == 0
 
 
 def test_shared_carphone_every_frame_matches_sequential_decode(carphone_mp4, reference_decode):
@@ -114,6 +117,7 @@ def test_shared_carphone_every_frame_matches_sequential_decode(carphone_mp4, ref
         random.Random(2).shuffle(order)
         for k in order:
             assert_same(src[k], ref[k], k)
+        assert src._decoder.restarts == 0 and src._decoder.early_landings == 0
 
 
 def test_seek_skips_nonreference_frames_but_stays_exact(encoded_clips, reference_decode):
