@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 class BackgroundIndexer:
     def __init__(self, path: str | Path, index: FrameIndex, cache: FrameCache, *, width: int, height: int,
-                 proxy_budget_bytes: int, proxy_max_size: int = 1280, quality: int = 90):
+                 proxy_budget_bytes: int, proxy_max_size: int = 1280, quality: int = 85):
         self.path = Path(path)
         self.index = index
         self.cache = cache

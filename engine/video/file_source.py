@@ -169,7 +169,7 @@ class FileVideoSource(VideoSource):
 
     # ---- warm seeks -----------------------------------------------------------------------
     def start_background_index(self, *, proxy_mb: float = 256.0, proxy_max_size: int = 1280,
-                               quality: int = 90) -> BackgroundIndexer:
+                               quality: int = 85) -> BackgroundIndexer:
         """Decode the file once in a background thread (idempotent); see the module docstring."""
         self._check_open()
         with self._lock:
@@ -185,7 +185,7 @@ class FileVideoSource(VideoSource):
         return self._background
 
     def wait_background_index(self, timeout: float | None = None) -> bool:
-        """True once background indexing has finished (False on timeout or when not started)."""
+        """True once background indexing has finished (False on timeout or when never started)."""
         return self._background is not None and self._background.wait(timeout)
 
     def get_display_frame(self, k: int, *, max_size: int | None = None) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 
 
 class ProxyStore:
-    def __init__(self, frame_count: int, *, budget_bytes: int, quality: int = 90):
+    def __init__(self, frame_count: int, *, budget_bytes: int, quality: int = 85):
         self.budget_bytes = int(budget_bytes)
         self.quality = int(quality)
         self._jpegs: list[bytes | None] = [None] * frame_count

@@ -114,6 +114,14 @@ class VideoSource(abc.ABC):
         """
         return fit_to(self[k], max_size)
 
+    def start_background_index(self, **options):
+        """Start warming random access in the background; a no-op where seeks are already cheap."""
+        return None
+
+    def wait_background_index(self, timeout: float | None = None) -> bool:
+        """True once background indexing has finished (immediately where there is none)."""
+        return True
+
     def __enter__(self) -> "VideoSource":
         return self
 

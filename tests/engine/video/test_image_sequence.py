@@ -37,6 +37,9 @@ def test_png_sequence_is_exact_and_has_metadata(tmp_path):
         with pytest.raises(IndexError):
             src[6]
         assert src.fingerprint().startswith("v1:")
+        assert src.start_background_index() is None and src.wait_background_index()  # nothing to warm
+        assert np.array_equal(src.get_display_frame(1), rgb[1])
+        assert src.get_display_frame(1, max_size=32).shape == (24, 32, 3)
 
 
 def test_jpeg_sequence_random_equals_sequential_and_img1_path(tmp_path):
