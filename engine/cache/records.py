@@ -1,7 +1,7 @@
 """Plain descriptions of a cache's video and of one run (what ``stv show`` and the viewer list)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -34,4 +34,3 @@ class RunInfo:
     complete: bool
     completed_frames: int = 0
     num_frames: int = 0
-    extra: dict = field(default_factory=dict)

@@ -114,6 +114,8 @@ def writer_alive(path: str | os.PathLike) -> bool:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return True
+        except OSError:  # no flock on this filesystem: cannot tell, assume the writer is gone
+            return False
         fcntl.flock(fd, fcntl.LOCK_UN)
         return False
     finally:

@@ -28,7 +28,6 @@ import numpy as np
 from engine.cache import schema as S
 from engine.cache.errors import (CacheBusyError, CacheCorruptError, CacheError, CacheMismatchError,
                                  CacheVersionError)
-from engine.cache.jsonattrs import to_json
 from engine.cache.records import VideoInfo
 from engine.cache.recovery import repair_after_crash, status_flags
 
@@ -409,8 +408,11 @@ class ResultsCache:
             self._file.swmr_mode = True
             # HDF5 drops its own lock once SWMR writing starts; this one tells other processes we live.
             fd = os.open(self._path, os.O_RDONLY)
-            fcntl.flock(fd, fcntl.LOCK_SH)
-            self._lock_fd = fd
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH)
+                self._lock_fd = fd
+            except OSError:  # a filesystem without flock: liveness then goes unreported
+                os.close(fd)
         self._state = state
         self.generation += 1
 
