@@ -1,0 +1,1 @@
+"""Training of the unified model: losses, the loop (single process or DDP under torchrun), resume."""
