@@ -18,11 +18,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stride", type=int, help="frames between windows (bidirectional models)")
     parser.add_argument("--score-threshold", type=float, default=0.3, help="detection score threshold (0.3)")
     parser.add_argument("--mot-out", type=Path, help="also write the run's tracks as MOT results (single video)")
+    parser.add_argument("--checkpoint-seconds", type=float, default=2.0,
+                        help="make results durable at least this often (2.0); a killed run resumes from there")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
+    import logging
+
     from engine.pipeline.control import InferenceCancelled
+
+    logging.basicConfig(level=logging.INFO, format="stv infer: %(message)s")
 
     try:
         if args.out_dir is not None:
@@ -63,7 +69,7 @@ def _run_single(args: argparse.Namespace) -> int:
     with bar:
         name = infer_video(video, model=args.model, cache_path=out, run_name=args.run_name, device=args.device,
                            window=args.window, stride=args.stride, progress=update,
-                           score_threshold=args.score_threshold)
+                           score_threshold=args.score_threshold, checkpoint_seconds=args.checkpoint_seconds)
     print(f"run {name!r} written to {out}")
     if args.mot_out is not None:
         count = export_mot(out, name, args.mot_out)
@@ -103,6 +109,7 @@ def _run_collection(args: argparse.Namespace) -> int:
 
     outcomes = infer_collection(videos, out_dir=args.out_dir, model=args.model, rank=rank, device=args.device,
                                 run_name=args.run_name, on_video=report, window=args.window, stride=args.stride,
-                                score_threshold=args.score_threshold)
+                                score_threshold=args.score_threshold,
+                                checkpoint_seconds=args.checkpoint_seconds)
     failed = [video for video, status in outcomes if status.startswith("error")]
     return 1 if failed else 0

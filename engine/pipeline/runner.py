@@ -7,6 +7,7 @@ continue across the interruption.
 """
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from engine.pipeline.control import CancelToken, Progress
 from engine.results import FrameResult
 
 DEFAULT_CHECKPOINT_SECONDS = 2.0
+log = logging.getLogger("engine.pipeline")
 WARMUP_WINDOWS = 2
 
 
@@ -155,6 +157,7 @@ def infer_video(video: str | Path, *, model: Any = "demo", cache_path: str | Pat
                 saved_rows = reader.track_rows()
                 next_id = int(saved_rows[:, 1].max()) + 1 if len(saved_rows) else 1
                 saved_last = reader.frame(start - 1) if start > 0 else None
+                log.info("resuming run %r of %s at frame %d of %d", name, cache_path, start, total)
             else:
                 h, w = (int(v) for v in net.config.input_size)
                 stride_cells = int(getattr(net.config, "stride", 8))
