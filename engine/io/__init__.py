@@ -1,0 +1,38 @@
+"""File formats shared by the engine and the viewer (numpy only; never imports torch)."""
+from engine.io.mot import (
+    MOTFormatError,
+    MOTRecords,
+    SeqInfo,
+    detections_by_frame,
+    find_seqinfo,
+    internal_to_mot,
+    mot_to_internal,
+    read_detections,
+    read_gt,
+    read_mot,
+    read_results,
+    read_seqinfo,
+    results_to_records,
+    write_mot,
+    write_results,
+    write_seqinfo,
+)
+
+__all__ = [
+    "MOTFormatError",
+    "MOTRecords",
+    "SeqInfo",
+    "detections_by_frame",
+    "find_seqinfo",
+    "internal_to_mot",
+    "mot_to_internal",
+    "read_detections",
+    "read_gt",
+    "read_mot",
+    "read_results",
+    "read_seqinfo",
+    "results_to_records",
+    "write_mot",
+    "write_results",
+    "write_seqinfo",
+]
