@@ -15,6 +15,7 @@ _LAZY = {
     "FrameResult": "engine.results",
     "ResultsCache": "engine.cache",
     "open_video": "engine.video",
+    "propagate": "engine.ops",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
