@@ -39,9 +39,10 @@ class TemporalPropagation(nn.Module):
         self.backend = backend
         self.directions = ("forward",) if causal else ("forward", "backward")
         self.input = nn.Conv2d(in_channels, channels, kernel_size=1)
-        self.gate_logits = nn.ModuleDict(
-            {d: nn.Conv2d(in_channels, groups * kernel_size * kernel_size, kernel_size=1) for d in self.directions})
-        self.lam_logits = nn.ModuleDict({d: nn.Conv2d(in_channels, channels, kernel_size=1) for d in self.directions})
+        # one predictor per direction, indexed like ``directions`` (0 = forward in time, 1 = backward)
+        self.gate_logits = nn.ModuleList(
+            nn.Conv2d(in_channels, groups * kernel_size * kernel_size, kernel_size=1) for _ in self.directions)
+        self.lam_logits = nn.ModuleList(nn.Conv2d(in_channels, channels, kernel_size=1) for _ in self.directions)
         self.merge = nn.Conv2d(len(self.directions) * channels, channels, kernel_size=1)
 
     def forward(self, features: torch.Tensor, *, state: torch.Tensor | None = None
@@ -66,9 +67,9 @@ class TemporalPropagation(nn.Module):
         x = to_bcthw(self.input(frames))
         outputs = []
         new_state = None
-        for direction in self.directions:
-            gate_logits = to_bcthw(self.gate_logits[direction](frames)).reshape(b, self.groups, kk, t, h, w)
-            lam_logits = to_bcthw(self.lam_logits[direction](frames))
+        for index, direction in enumerate(self.directions):
+            gate_logits = to_bcthw(self.gate_logits[index](frames)).reshape(b, self.groups, kk, t, h, w)
+            lam_logits = to_bcthw(self.lam_logits[index](frames))
             gates, lam = ops.normalize_gates(gate_logits, lam_logits)
             reverse = direction == "backward"
             hidden, h_last = ops.propagate(x, gates, lam, h0=state if not reverse else None, reverse=reverse,
