@@ -16,6 +16,8 @@ _LAZY = {
     "ResultsCache": "engine.cache",
     "open_video": "engine.video",
     "propagate": "engine.ops",
+    "build_model": "engine.model", "load_checkpoint": "engine.model", "save_checkpoint": "engine.model",
+    "load_model": "engine.model",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
