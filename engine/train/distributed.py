@@ -77,3 +77,18 @@ def all_reduce_sums(ctx: DistributedContext, values: dict[str, float]) -> dict[s
                           device=ctx.device if ctx.backend == "nccl" else "cpu")
     dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
     return {k: float(v) for k, v in zip(keys, tensor.tolist())}
+
+
+def average_buffers(ctx: DistributedContext, module: torch.nn.Module) -> None:
+    """Average floating-point buffers (BatchNorm running statistics) over ranks, in place.
+
+    DDP keeps parameters identical but each rank updates its BatchNorm statistics from its own
+    shard; averaging them at the end of every epoch makes every rank's model (and the checkpoint)
+    the same, and uses the statistics of the whole batch.
+    """
+    if not ctx.distributed:
+        return
+    for buffer in module.buffers():
+        if buffer.is_floating_point():
+            dist.all_reduce(buffer, op=dist.ReduceOp.SUM)
+            buffer.div_(ctx.world_size)

@@ -1,0 +1,242 @@
+"""The training loop: one process or DDP under torchrun, AMP on CUDA, exact resume.
+
+Recipe defaults are the paper's (section 4.1): Adam, lr 1e-4 divided by 10 every 30 epochs
+(StepLR), batch 16 for action-only data and 8 when tracking targets are present (the joint
+action + tracking objective runs at the tracking batch size, the paper's memory-bound one). The
+batch size is global: each of N ranks takes batch / N clips.
+
+Exact resume: clips are visited in the order of a DistributedSampler (seed + epoch), the data
+loader has no worker processes, and the training state saved after every epoch carries the RNG
+states, so 2 epochs straight and 1 epoch + ``--resume`` 1 epoch give identical weights.
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from engine.train.checkpointing import (check_settings_match, load_train_state, restore_rng_state,
+                                        save_train_state)
+from engine.train.distributed import (DistributedContext, all_reduce_sums, average_buffers, barrier,
+                                      cleanup_distributed, init_distributed)
+from engine.train.losses import LossWeights, compute_losses
+from engine.train.progress import format_epoch_line, log_line, progress_bar
+
+ACTION_BATCH = 16
+TRACKING_BATCH = 8
+# settings a resumed run must share with the run it continues
+RESUME_KEYS = ("config", "data", "no_attention", "lr", "lr_step", "lr_gamma", "batch_size", "seed",
+               "windows_per_clip", "max_clips", "loss_weights", "weight_decay", "config_overrides")
+
+
+@dataclass
+class TrainSettings:
+    data: str
+    out: str = "runs/train"
+    config: str = "tiny"
+    epochs: int = 60
+    lr: float = 1e-4
+    lr_step: int = 30
+    lr_gamma: float = 0.1
+    weight_decay: float = 0.0
+    batch_size: int | None = None  # None: 8 with tracking targets, 16 without
+    seed: int = 0
+    no_attention: bool = False
+    windows_per_clip: int = 1
+    max_clips: int | None = None
+    device: str = "auto"
+    amp: bool = True               # autocast + GradScaler, CUDA only
+    resume: bool = False
+    progress: bool = True
+    val_data: str | None = None
+    loss_weights: dict[str, float] = field(default_factory=lambda: LossWeights().to_dict())
+    config_overrides: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrainResult:
+    model_path: Path
+    state_path: Path
+    epochs_run: int
+    history: list[dict[str, float]]
+    seconds: float
+    model: torch.nn.Module  # the trained model (unwrapped from DDP), on the training device
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _settings_dict(settings: TrainSettings) -> dict[str, Any]:
+    d = asdict(settings)
+    d["data"] = str(Path(settings.data).resolve())
+    return d
+
+
+def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    return model.module if hasattr(model, "module") else model
+
+
+def train(settings: TrainSettings, *, ctx: DistributedContext | None = None,
+          clips: Any = None, log: Callable[[str], None] | None = None) -> TrainResult:
+    """Train per ``settings``; rank 0 writes ``out/model.pt`` and ``out/train_state.pt`` every epoch.
+
+    clips   an already built ``TrainingClips`` (tests); default: built from ``settings.data``.
+    """
+    from engine.config import get_config
+    from engine.model import build_model, save_checkpoint
+
+    own_ctx = ctx is None
+    ctx = ctx or init_distributed(device=settings.device)
+    out = Path(settings.out)
+    model_path = out / "model.pt"
+    state_path = out / "train_state.pt"
+    log_file = None
+    try:
+        if ctx.is_main:
+            out.mkdir(parents=True, exist_ok=True)
+            log_file = open(out / "train_log.txt", "a", encoding="utf-8")
+
+        def say(line: str) -> None:
+            if ctx.is_main:
+                (log or (lambda s: log_line(s, log_file=log_file)))(line)
+                if log is not None and log_file is not None:
+                    log_file.write(line + "\n")
+                    log_file.flush()
+
+        seed_everything(settings.seed)
+        overrides = dict(settings.config_overrides)
+        if settings.no_attention:
+            overrides["hierarchical_attention"] = False
+        base_config = get_config(settings.config, **overrides)
+        if clips is None:
+            from engine.train.datasets import load_training_clips
+
+            clips = load_training_clips(settings.data, config=base_config, out=out, ctx=ctx,
+                                        windows_per_clip=settings.windows_per_clip, max_clips=settings.max_clips,
+                                        progress=settings.progress and ctx.is_main, say=say)
+        class_names = list(clips.class_names)
+        config = get_config(settings.config, **{**overrides, "num_classes": len(class_names)})
+        tracking = clips.has_tracking
+        batch_size = settings.batch_size or (TRACKING_BATCH if tracking else ACTION_BATCH)
+        if batch_size % ctx.world_size:
+            raise ValueError(f"batch size {batch_size} is not divisible by the {ctx.world_size} ranks")
+        per_rank = batch_size // ctx.world_size
+
+        seed_everything(settings.seed)  # the same initial weights on every rank, whatever building clips drew
+        model = build_model(config).to(ctx.device)
+        if ctx.distributed:
+            from torch.nn.parallel import DistributedDataParallel
+
+            model = DistributedDataParallel(model, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None,
+                                            find_unused_parameters=not tracking)
+        optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=settings.lr_step, gamma=settings.lr_gamma)
+        use_amp = settings.amp and ctx.device.type == "cuda"
+        scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+        weights = LossWeights(**settings.loss_weights)
+        sampler = torch.utils.data.DistributedSampler(clips, num_replicas=ctx.world_size, rank=ctx.rank,
+                                                      shuffle=True, seed=settings.seed, drop_last=True)
+        loader = torch.utils.data.DataLoader(clips, batch_size=per_rank, sampler=sampler, num_workers=0,
+                                             drop_last=True, pin_memory=ctx.device.type == "cuda")
+        if len(loader) == 0:
+            raise ValueError(f"{settings.data}: {len(clips)} training clips are fewer than one batch of {batch_size}")
+
+        val_set = None
+        if settings.val_data:
+            from engine.train.evaluate import load_eval_set
+
+            val_set = load_eval_set(settings.val_data, config=config, class_names=class_names)
+
+        current = _settings_dict(settings)
+        start_epoch = 0
+        history: list[dict[str, float]] = []
+        if settings.resume and state_path.is_file():
+            state = load_train_state(state_path, map_location=ctx.device)
+            check_settings_match(state_path, state["settings"], current, RESUME_KEYS)
+            _unwrap(model).load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            if use_amp and state["scaler"]:
+                scaler.load_state_dict(state["scaler"])
+            restore_rng_state(state["rng"])
+            start_epoch = int(state["epoch"])
+            history = list(state["history"])
+            say(f"resumed from {state_path} after epoch {start_epoch}")
+        elif settings.resume:
+            say(f"no training state at {state_path}: starting from scratch")
+
+        say(f"training {config.name} ({'with' if config.hierarchical_attention else 'without'} hierarchical "
+            f"attention) on {len(clips)} clips{' with tracking targets' if tracking else ''}, "
+            f"{len(class_names)} classes, batch {batch_size} over {ctx.world_size} rank(s), device {ctx.device}")
+        began = time.perf_counter()
+        for epoch in range(start_epoch, settings.epochs):
+            sampler.set_epoch(epoch)
+            model.train()
+            epoch_start = time.perf_counter()
+            sums: dict[str, float] = {"loss": 0.0, "correct": 0.0, "clips": 0.0, "batches": 0.0}
+            bar = progress_bar(loader, enabled=settings.progress and ctx.is_main, total=len(loader),
+                               desc=f"epoch {epoch + 1}/{settings.epochs}")
+            for batch in bar:
+                batch = {k: v.to(ctx.device, non_blocking=True) for k, v in batch.items()}
+                with torch.autocast(device_type=ctx.device.type, dtype=torch.float16, enabled=use_amp):
+                    output = model(batch["clip"])
+                total, parts = compute_losses(output, batch, weights=weights)
+                if not math.isfinite(float(total.detach())):
+                    raise FloatingPointError(f"non-finite loss at epoch {epoch + 1}: {parts}")
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(total).backward()
+                scaler.step(optimizer)
+                scaler.update()
+                n = batch["label"].shape[0]
+                sums["loss"] += float(total.detach()) * n
+                for name, value in parts.items():
+                    sums[name] = sums.get(name, 0.0) + value * n
+                sums["correct"] += float((output.action_logits.argmax(1) == batch["label"]).sum())
+                sums["clips"] += n
+                sums["batches"] += 1
+                if hasattr(bar, "set_postfix"):
+                    bar.set_postfix(loss=f"{float(total.detach()):.3f}")
+            scheduler.step()
+            average_buffers(ctx, _unwrap(model))
+            sums = all_reduce_sums(ctx, sums)
+            seconds = time.perf_counter() - epoch_start
+            stats = {"epoch": float(epoch + 1), "epochs": float(settings.epochs),
+                     "loss": sums["loss"] / sums["clips"], "accuracy": sums["correct"] / sums["clips"],
+                     "clips_per_s": sums["clips"] / max(seconds, 1e-9), "lr": optimizer.param_groups[0]["lr"],
+                     "seconds": seconds}
+            for name in ("action", "heatmap", "size", "offset", "reid", "track_action"):
+                if name in sums:
+                    stats[name] = sums[name] / sums["clips"]
+            if val_set is not None and ctx.is_main:
+                from engine.train.evaluate import evaluate_actions
+
+                stats["val_top1"] = evaluate_actions(_unwrap(model), val_set, device=ctx.device)["top1"]
+            history.append(stats)
+            if ctx.is_main:
+                save_checkpoint(model_path, _unwrap(model), class_names=class_names,
+                                extra={"training": {"epochs": epoch + 1, "settings": current,
+                                                    "last_epoch": stats}})
+                save_train_state(state_path, model=_unwrap(model), optimizer=optimizer, scheduler=scheduler,
+                                 scaler=scaler if use_amp else None, epoch=epoch + 1, settings=current,
+                                 history=history)
+                (out / "history.json").write_text(json.dumps(history, indent=1))
+            say(format_epoch_line(stats))
+            barrier(ctx)
+        return TrainResult(model_path=model_path, state_path=state_path,
+                           epochs_run=settings.epochs - start_epoch, history=history,
+                           seconds=time.perf_counter() - began, model=_unwrap(model))
+    finally:
+        if log_file is not None:
+            log_file.close()
+        if own_ctx:
+            cleanup_distributed(ctx)
