@@ -1,0 +1,166 @@
+"""`stviewer [PATH] [--model CKPT]`: the viewer; `--screenshot OUT.png` renders one frame offscreen."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+_T_IMPORT = time.time()
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+DEMO_CLIP = ASSETS / "demo_clip.mp4"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="stviewer", description=__doc__)
+    p.add_argument("path", nargs="?", help="video file, MOT sequence folder or results .h5 "
+                                           "(default: the bundled demo clip)")
+    p.add_argument("--model", default="demo", help="checkpoint to run, or 'demo' (default)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--screenshot", metavar="OUT.png", help="render the window offscreen to OUT.png and exit")
+    p.add_argument("--frame", type=int, default=0, help="frame to show in the screenshot (default 0)")
+    p.add_argument("--size", default="1600x1000", help="window size WxH for the screenshot")
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for results (screenshot)")
+    p.add_argument("--first-frame-report", action="store_true", help=argparse.SUPPRESS)  # stv bench viewer
+    return p
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--size must be WxH, e.g. 1600x1000, got {text!r}") from None
+    if w < 200 or h < 150:
+        raise ValueError(f"--size is too small: {text}")
+    return w, h
+
+
+def make_app(argv: list[str] | None = None):
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QApplication
+
+    from stviewer.colors import DARK_STYLESHEET
+
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+    app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
+    app.setApplicationName("stviewer")
+    app.setOrganizationName("stviewer")
+    app.setStyle("Fusion")
+    app.setStyleSheet(DARK_STYLESHEET)
+    return app
+
+
+def take_screenshot(window, out: str | Path, *, frame: int, timeout_s: float = 600.0) -> str | None:
+    """Wait until frame ``frame`` has results (running the model if needed), render the window and
+    save it to ``out``. Returns None on success, else the reason."""
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+
+    state, session = window.state, window.session
+    n = state.num_frames
+    if n == 0:
+        return "no video is open"
+    if not 0 <= frame < n:
+        return f"--frame {frame} is outside the video's frames 0..{n - 1}"
+    state.set_frame(frame)
+    loop = QEventLoop()
+    deadline = time.monotonic() + timeout_s
+    reason: list[str] = []
+
+    def poll() -> None:
+        run = state.run
+        if run is not None and run.has_result[frame]:
+            loop.quit()
+        elif time.monotonic() > deadline:
+            reason.append(f"no results for frame {frame} after {timeout_s:g} s")
+            loop.quit()
+        elif not session.is_running() and session.last_worker_outcome is not None:
+            reason.append(f"the model run {session.last_worker_outcome} before frame {frame} had results")
+            loop.quit()
+        elif not session.is_running() and not session.auto_infer_pending():
+            session.start_inference()
+
+    timer = QTimer()
+    timer.timeout.connect(poll)
+    timer.start(50)
+    QTimer.singleShot(0, poll)
+    loop.exec()
+    timer.stop()
+    if reason:
+        return reason[0]
+    session.stop_inference()  # what was written stays in the cache; a later run resumes
+    if state.run is None or not state.run.has_result[frame]:
+        return f"no results for frame {frame}"
+    state.set_frame(frame)
+    window.video_view.render_now()
+    window.timeline.refresh_data()
+    window.track_list.refresh()
+    window.action_panel.refresh()
+    for _ in range(3):
+        QCoreApplication.processEvents()
+    image = window.grab()
+    if not image.save(str(out)):
+        return f"cannot write {out}"
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    path = Path(args.path) if args.path else DEMO_CLIP
+    if not path.exists():
+        hint = " (the demo clip is not bundled yet; pass a video)" if not args.path else ""
+        print(f"stviewer: {path}: no such file or folder{hint}", file=sys.stderr)
+        return 2
+    size = None
+    if args.screenshot:
+        try:
+            size = parse_size(args.size)
+        except ValueError as exc:
+            print(f"stviewer: {exc}", file=sys.stderr)
+            return 2
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = make_app([sys.argv[0]])
+    from stviewer.main_window import MainWindow
+
+    errors: list[str] = []
+    window = MainWindow(model=args.model, device=args.device)
+    if args.screenshot:
+        window.error_reporter = lambda title, msg: (errors.append(f"{title}: {msg}"),
+                                                    print(f"stviewer: {title}: {msg}", file=sys.stderr))
+        window.resize(*size)
+    if args.first_frame_report:
+        window.session.auto_infer = False
+        _report_first_frame(window)
+    window.show()
+    if not window.open_path(path):
+        if args.screenshot or args.first_frame_report:
+            window.close()
+            return 1
+    if args.screenshot:
+        reason = take_screenshot(window, args.screenshot, frame=args.frame, timeout_s=args.timeout)
+        window.close()
+        if reason is not None or errors:
+            if reason:
+                print(f"stviewer: screenshot failed: {reason}", file=sys.stderr)
+            return 1
+        print(f"wrote {args.screenshot}")
+        return 0
+    return app.exec()
+
+
+def _report_first_frame(window) -> None:
+    """Print when the first frame was on screen (wall clock) and whether torch was loaded, then quit."""
+    from PySide6.QtCore import QTimer
+
+    def on_frame(_k: int) -> None:
+        window.repaint()
+        print(f"first_frame_wall={time.time():.6f} import_wall={_T_IMPORT:.6f} "
+              f"torch_loaded={'torch' in sys.modules}", flush=True)
+        QTimer.singleShot(0, window.close)
+
+    window.video_view.frameDisplayed.connect(on_frame)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

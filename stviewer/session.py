@@ -1,0 +1,302 @@
+"""Session: opens videos and results caches, picks the run for the chosen model, and runs the
+inference worker when that run is missing or incomplete. Owns every open resource; no widgets."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from stviewer.cache_location import cache_path_for
+from stviewer.run_data import RunData
+from stviewer.state import ViewerState
+from stviewer.workers import InferenceWorker, WorkerThread
+
+RESULTS_SUFFIXES = (".h5", ".hdf5")
+DEMO_RUN_NAMES = ("demo", "demo-random-init")
+
+
+def is_results_file(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in RESULTS_SUFFIXES and Path(path).is_file()
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class Session(QObject):
+    """What is open. ``infer_fn`` defaults to engine.pipeline.infer_video (imported in the worker)."""
+
+    error = Signal(str, str)  # title, reason
+    status = Signal(str)
+    runsChanged = Signal(list)  # run names of the open cache
+    workerStarted = Signal()
+    workerProgress = Signal(int, int, float)
+    workerFinished = Signal(str)  # "succeeded", "cancelled" or "failed"
+    opened = Signal(str)  # the path the user opened (recent files)
+
+    def __init__(self, state: ViewerState, *, model: str | Path = "demo", device: str = "auto",
+                 infer_fn: Callable | None = None, auto_infer: bool = True, threaded: bool = True,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.state = state
+        self.model: str | Path = model
+        self.device = device
+        self.infer_fn = infer_fn
+        self.auto_infer = auto_infer
+        self.threaded = threaded  # False: the worker runs synchronously (tests)
+        self.video_path: Path | None = None
+        self.cache_path: Path | None = None
+        self.cache = None
+        self.worker_thread: WorkerThread | None = None
+        self.worker: InferenceWorker | None = None
+        self.last_worker_outcome: str | None = None
+        self._pending_run_name: str | None = None
+
+    # ---- opening --------------------------------------------------------------------------
+    def open_path(self, path: str | Path) -> bool:
+        """Open a video file, a MOT sequence folder or a results .h5; False (and ``error``) on failure."""
+        path = Path(path)
+        if is_results_file(path):
+            return self.open_results(path)
+        return self.open_video(path)
+
+    def open_video(self, path: str | Path, *, cache_path: str | Path | None = None,
+                   run_name: str | None = None, infer: bool | None = None) -> bool:
+        from engine.video import open_video
+
+        path = Path(path)
+        try:
+            video = open_video(path)
+        except (OSError, ValueError) as exc:
+            self.error.emit("Cannot open video", str(exc))
+            return False
+        self.close()
+        self.video_path = path
+        self.cache_path = Path(cache_path) if cache_path is not None else cache_path_for(path)
+        self.state.set_video(video)
+        self.opened.emit(str(path))
+        self.status.emit(f"{path.name}: {len(video)} frames, {video.width}×{video.height}, {video.fps:.3g} fps")
+        self._load_cache(run_name)
+        if infer if infer is not None else self.auto_infer:
+            run = self.state.run
+            if run is None or not run.has_result.all():
+                # after the first frame is on screen (torch loads in the worker, not before it)
+                self._auto_infer_pending = True
+                QTimer.singleShot(0, self._auto_start)
+        return True
+
+    _auto_infer_pending = False
+
+    def _auto_start(self) -> None:
+        self._auto_infer_pending = False
+        self.start_inference()
+
+    def auto_infer_pending(self) -> bool:
+        return self._auto_infer_pending
+
+    def open_results(self, path: str | Path) -> bool:
+        """Open a results cache and the video it was made from, showing its first complete run."""
+        from engine.cache import ResultsCache
+
+        path = Path(path)
+        try:
+            with ResultsCache.open(path, mode="r") as cache:
+                info = cache.video
+                runs = cache.run_names
+        except (OSError, ValueError) as exc:
+            self.error.emit("Cannot open results", str(exc))
+            return False
+        video = Path(info.path)
+        if not video.is_absolute():
+            video = path.parent / video
+        if not video.exists() and (path.parent / video.name).exists():
+            video = path.parent / video.name  # moved together with its cache
+        if not video.exists():
+            self.error.emit("Cannot open results", f"{path}: its video {info.path} was not found")
+            return False
+        ok = self.open_video(video, cache_path=path, run_name=runs[0] if runs else None, infer=False)
+        if ok:
+            self.opened.emit(str(path))
+        return ok
+
+    def _load_cache(self, run_name: str | None) -> None:
+        from engine.cache import ResultsCache
+
+        self._close_cache()
+        self.runsChanged.emit([])
+        if self.cache_path is None or not self.cache_path.exists():
+            return
+        video = self.state.video
+        try:
+            self.cache = ResultsCache.open(self.cache_path, mode="r", video_fingerprint=video.fingerprint(),
+                                           video_path=str(self.video_path))
+            names = self.cache.run_names
+            self.runsChanged.emit(names)
+            name = run_name if run_name in names else self.matching_run(names)
+            if name is not None:
+                self.state.set_run(RunData.from_reader(self.cache.run(name)))
+        except (OSError, ValueError, KeyError) as exc:
+            self._close_cache()
+            self.error.emit("Cannot read results", str(exc))
+
+    def matching_run(self, names: list[str]) -> str | None:
+        """The run of ``self.model`` in the open cache, or None."""
+        if str(self.model) == "demo":
+            return next((n for n in DEMO_RUN_NAMES if n in names), None)
+        model = Path(self.model)
+        if not model.is_file():
+            return None
+        sha = file_sha256(model)
+        for name in names:
+            if self.cache.run(name).info.checkpoint_sha256 == sha:
+                return name
+        return None
+
+    def select_run(self, name: str) -> None:
+        if self.is_running() or self.cache is None or name not in self.cache.run_names:
+            return
+        self.state.set_run(RunData.from_reader(self.cache.run(name)))
+
+    def set_model(self, model: str | Path) -> None:
+        """Use ``model`` ("demo" or a checkpoint path); shows its run, running it when missing."""
+        self.model = model
+        if self.video_path is None:
+            return
+        self.stop_inference()
+        self._load_cache(None)
+        if self.state.run is None or not self.state.run.has_result.all():
+            self.start_inference()
+
+    # ---- inference ------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self.worker is not None
+
+    def start_inference(self) -> None:
+        if self.video_path is None or self.is_running():
+            return
+        run = self.state.run
+        run_name = None
+        if run is not None:
+            run_name = run.name
+            run.detach_reader()  # this process cannot read the file while it writes it
+        self._close_cache()
+        self._pending_run_name = run_name
+        worker = InferenceWorker(self.video_path, model=self.model, cache_path=self.cache_path, run_name=run_name,
+                                 device=self.device, infer_fn=self.infer_fn)
+        worker.frameReady.connect(self._on_frame)
+        worker.progressed.connect(self.workerProgress)
+        worker.succeeded.connect(lambda name: self._finish("succeeded", name))
+        worker.cancelled.connect(lambda: self._finish("cancelled", None))
+        worker.failed.connect(lambda reason: self._finish("failed", None, reason))
+        self.worker = worker
+        self.last_worker_outcome = None
+        self.status.emit(f"Running model {self.model} on {self.video_path.name}…")
+        self.workerStarted.emit()
+        if self.threaded:
+            self.worker_thread = WorkerThread(worker)
+            self.worker_thread.start()
+        else:
+            worker.run()
+
+    def _on_frame(self, result) -> None:
+        if self.worker is None:
+            return  # a late signal from a worker already stopped
+        run = self.state.run
+        if run is None:
+            K = len(result.action_probs)
+            run = RunData(name=self._pending_run_name or "running", num_frames=self.state.num_frames,
+                          class_names=[f"class {i}" for i in range(K)])
+            self.state.set_run(run)
+        run.add(result)
+        self.state.notify_results()
+
+    def _finish(self, outcome: str, run_name: str | None, reason: str = "") -> None:
+        worker = self.worker
+        if self.worker_thread is not None:
+            self.worker_thread.wait()
+        self.worker_thread = None
+        self.worker = None
+        self.last_worker_outcome = outcome
+        name = run_name or (self.state.run.name if self.state.run is not None else None)
+        self._reattach(name)
+        self.workerFinished.emit(outcome)
+        if outcome == "failed":
+            self.status.emit("Model run failed")
+            self.error.emit("Model run failed", reason)
+        elif outcome == "cancelled":
+            done = self.state.run.frames_done if self.state.run is not None else 0
+            self.status.emit(f"Cancelled; {done} frames have results")
+        else:
+            self.status.emit(f"Results of {name} ready ({self.cache_path})")
+        del worker
+
+    def _reattach(self, name: str | None) -> None:
+        """After the worker: read the cache again, keeping live frames it does not have."""
+        from engine.cache import ResultsCache
+
+        if self.cache_path is None or not self.cache_path.exists() or self.state.video is None:
+            return
+        try:
+            self.cache = ResultsCache.open(self.cache_path, mode="r")
+            names = self.cache.run_names
+            self.runsChanged.emit(names)
+            if name not in names:
+                name = self.matching_run(names) if names else None
+            if name is None:
+                return
+            reader = self.cache.run(name)
+            run = self.state.run
+            if run is None or run.num_frames != reader.num_frames:
+                self.state.set_run(RunData.from_reader(reader))
+            else:
+                selected = self.state.selected_track
+                run.attach_reader(reader)
+                self.state.set_run(run)  # class names are known now
+                if selected >= 0:
+                    self.state.select_track(selected)
+            self.state.notify_results()
+        except (OSError, ValueError, KeyError) as exc:
+            self._close_cache()
+            self.error.emit("Cannot read results", str(exc))
+
+    def cancel_inference(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.status.emit("Cancelling after the current window…")
+
+    def stop_inference(self, timeout_ms: int = 60000) -> None:
+        """Cancel and join the worker (delivering its last signals)."""
+        if self.worker_thread is not None:
+            self.worker_thread.stop(timeout_ms)
+        from PySide6.QtCore import QCoreApplication
+
+        QCoreApplication.processEvents()  # deliver done/cancelled -> _finish
+        if self.worker is not None:  # its signals were lost (e.g. no event loop): tidy up here
+            self.worker = None
+            self.worker_thread = None
+
+    # ---- closing ----------------------------------------------------------------------------
+    def _close_cache(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
+            self.cache = None
+
+    def close(self) -> None:
+        self.stop_inference()
+        self._close_cache()
+        video = self.state.video
+        if video is not None:
+            self.state.set_video(None)
+            video.close()
+        self.video_path = None
+
+    def frames_with_results(self) -> np.ndarray:
+        run = self.state.run
+        return np.zeros(0, bool) if run is None else run.has_result

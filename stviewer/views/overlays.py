@@ -1,0 +1,187 @@
+"""Overlays drawn over the video in image coordinates: track boxes + ID labels, trails, the α
+heatmap and detection scores. Graphics items are pooled and reused from frame to frame."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPen
+from PySide6.QtWidgets import QGraphicsRectItem
+
+from engine.results import FrameResult
+from stviewer.colors import track_rgb
+
+LABEL_FONT = QFont()
+LABEL_FONT.setPointSize(9)
+LABEL_FONT.setBold(True)
+
+
+class _Pool:
+    """Hands out items made by ``make``; items not handed out this frame are hidden, not deleted."""
+
+    def __init__(self, make):
+        self._make = make
+        self.items: list = []
+        self._used = 0
+
+    def begin(self) -> None:
+        self._used = 0
+
+    def take(self):
+        if self._used == len(self.items):
+            self.items.append(self._make())
+        item = self.items[self._used]
+        self._used += 1
+        return item
+
+    def end(self) -> None:
+        for item in self.items[self._used:]:
+            if item.isVisible():
+                item.setVisible(False)
+
+    @property
+    def used(self) -> int:
+        return self._used
+
+
+class BoxOverlay:
+    """Track boxes (stable colour per ID, thicker when selected) with ``#id`` labels; with
+    ``show_scores`` the label adds the score and raw detections appear as dashed boxes."""
+
+    def __init__(self, viewbox: pg.ViewBox):
+        self._viewbox = viewbox
+        self.boxes = _Pool(self._make_box)
+        self.labels = _Pool(self._make_label)
+        self.detections = _Pool(self._make_detection)
+
+    def _make_box(self) -> QGraphicsRectItem:
+        item = QGraphicsRectItem()
+        item.setZValue(20)
+        self._viewbox.addItem(item)
+        return item
+
+    def _make_detection(self) -> QGraphicsRectItem:
+        item = QGraphicsRectItem()
+        pen = QPen(QColor(230, 230, 230, 170), 1, Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        item.setPen(pen)
+        item.setZValue(15)
+        self._viewbox.addItem(item)
+        return item
+
+    def _make_label(self) -> pg.TextItem:
+        item = pg.TextItem(anchor=(0, 1))
+        item.setFont(LABEL_FONT)
+        item.setZValue(30)
+        self._viewbox.addItem(item)
+        return item
+
+    def update(self, result: FrameResult | None, *, show_boxes: bool, show_scores: bool, selected: int) -> None:
+        for pool in (self.boxes, self.labels, self.detections):
+            pool.begin()
+        if result is not None and show_boxes:
+            for x1, y1, x2, y2, score, tid in result.tracks:
+                tid = int(tid)
+                r, g, b = track_rgb(tid)
+                box = self.boxes.take()
+                pen = QPen(QColor(r, g, b), 4 if tid == selected else 2)
+                pen.setCosmetic(True)
+                box.setPen(pen)
+                box.setRect(QRectF(float(x1), float(y1), float(x2 - x1), float(y2 - y1)))
+                box.setVisible(True)
+                label = self.labels.take()
+                text = f"#{tid}  {score:.2f}" if show_scores else f"#{tid}"
+                label.setText(text, color=(16, 16, 16))
+                label.fill = pg.mkBrush(r, g, b, 230)
+                label.setPos(float(x1), float(y1))
+                label.setVisible(True)
+        if result is not None and show_scores and result.detections is not None:
+            for x1, y1, x2, y2, score in result.detections:
+                det = self.detections.take()
+                det.setRect(QRectF(float(x1), float(y1), float(x2 - x1), float(y2 - y1)))
+                det.setToolTip(f"detection {score:.2f}")
+                det.setVisible(True)
+        for pool in (self.boxes, self.labels, self.detections):
+            pool.end()
+
+
+class TrailOverlay:
+    """Centres of each visible track over the last ``length`` frames, one curve per track."""
+
+    def __init__(self, viewbox: pg.ViewBox):
+        self._viewbox = viewbox
+        self.curves = _Pool(self._make_curve)
+
+    def _make_curve(self) -> pg.PlotCurveItem:
+        item = pg.PlotCurveItem()
+        item.setZValue(18)
+        self._viewbox.addItem(item)
+        return item
+
+    def update(self, rows: np.ndarray | None, *, current: FrameResult | None, show: bool, selected: int) -> None:
+        """rows: (N, 7) [frame, id, x1, y1, x2, y2, score] of the trail's frames, in frame order."""
+        self.curves.begin()
+        if show and rows is not None and len(rows) and current is not None and len(current.tracks):
+            visible = current.tracks[:, 5]
+            rows = rows[np.isin(rows[:, 1], visible)]
+            order = np.argsort(rows[:, 1], kind="stable")  # keeps frame order within each track
+            rows = rows[order]
+            ids = rows[:, 1]
+            bounds = np.flatnonzero(np.diff(ids)) + 1
+            for chunk in np.split(rows, bounds):
+                if len(chunk) < 2:
+                    continue
+                tid = int(chunk[0, 1])
+                cx = 0.5 * (chunk[:, 2] + chunk[:, 4])
+                cy = 0.5 * (chunk[:, 3] + chunk[:, 5])
+                curve = self.curves.take()
+                r, g, b = track_rgb(tid)
+                curve.setData(cx, cy, pen=pg.mkPen(r, g, b, 200, width=3 if tid == selected else 2))
+                curve.setVisible(True)
+        self.curves.end()
+
+
+def _heatmap_lut() -> np.ndarray:
+    """Inferno colours whose opacity grows with attention (low attention leaves the frame visible)."""
+    lut = pg.colormap.get("inferno").getLookupTable(0.0, 1.0, 256, alpha=True).astype(np.ubyte)
+    lut[:, 3] = (255 * np.clip(np.linspace(0, 1, 256) * 1.6, 0, 1) ** 0.8).astype(np.ubyte)
+    return lut
+
+
+class HeatmapOverlay:
+    """The α map, normalised to its maximum, upsampled bilinearly and stretched over the frame."""
+
+    UPSAMPLE = 4  # bilinear upsampling factor before Qt stretches the image over the frame
+
+    def __init__(self, viewbox: pg.ViewBox):
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setLookupTable(_heatmap_lut())
+        self.image.setZValue(10)
+        self.image.setVisible(False)
+        viewbox.addItem(self.image)
+        self._rect = None
+
+    def update(self, alpha: np.ndarray | None, *, frame_size: tuple[int, int], show: bool, opacity: float) -> None:
+        if not show or alpha is None:
+            self.image.setVisible(False)
+            return
+        import cv2
+
+        a = np.asarray(alpha, np.float32)
+        peak = float(a.max()) if a.size else 0.0
+        a = a / peak if peak > 0 else np.zeros_like(a)
+        h, w = a.shape
+        a = cv2.resize(a, (w * self.UPSAMPLE, h * self.UPSAMPLE), interpolation=cv2.INTER_LINEAR)
+        self.image.setImage(np.ascontiguousarray(a), levels=(0.0, 1.0), autoLevels=False)
+        H, W = frame_size
+        rect = QRectF(0, 0, W, H)
+        if rect != self._rect:
+            self.image.setRect(rect)
+            self._rect = rect
+        self.image.setOpacity(opacity)
+        self.image.setVisible(True)
+
+
+def scene_point(viewbox: pg.ViewBox, x: float, y: float) -> QPointF:
+    """Image coordinates -> the view's scene coordinates (for tests and hit-testing)."""
+    return viewbox.mapViewToScene(QPointF(x, y))

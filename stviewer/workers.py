@@ -1,0 +1,141 @@
+"""The background inference worker: runs the pipeline over a video into its results cache.
+
+``InferenceWorker.run()`` is the whole job; ``WorkerThread`` runs it in a QThread, and tests may call
+``run()`` directly (synchronous mode). The inference function is a parameter (default
+``engine.pipeline.infer_video``, imported inside ``run()`` so torch loads in the worker thread, after
+the first frame has been painted).
+"""
+from __future__ import annotations
+
+import threading
+import traceback
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+
+class _FallbackCancelToken:
+    """Used until ``engine.pipeline`` is imported (cancel before the worker started)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line reason for the error dialog."""
+    if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
+        return f"out of memory while running the model ({exc})"
+    text = str(exc) or type(exc).__name__
+    return text if isinstance(exc, (OSError, ValueError)) else f"{type(exc).__name__}: {text}"
+
+
+class InferenceWorker(QObject):
+    """Runs ``infer_fn(video, model=..., cache_path=..., run_name=..., device=..., progress=..., cancel=...,
+    on_frame=...)`` (the ``engine.pipeline.infer_video`` signature) once."""
+
+    progressed = Signal(int, int, float)  # done, total, frames/s
+    frameReady = Signal(object)  # FrameResult, emitted from the worker thread
+    succeeded = Signal(str)  # run name
+    failed = Signal(str)  # reason
+    cancelled = Signal()
+    done = Signal()  # after any of the three above
+
+    def __init__(self, video: str | Path, *, model: str | Path = "demo", cache_path: str | Path,
+                 run_name: str | None = None, device: str = "auto", infer_fn: Callable | None = None,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.video = Path(video)
+        self.model = model
+        self.cache_path = Path(cache_path)
+        self.run_name = run_name
+        self.device = device
+        self._infer_fn = infer_fn
+        self._token = _FallbackCancelToken()
+        self.result_name: str | None = None
+        self.error: str | None = None
+        self.was_cancelled = False
+
+    def cancel(self) -> None:
+        """Ask the pipeline to stop after its current window (thread-safe)."""
+        self._token.cancel()
+
+    def run(self) -> None:
+        infer = self._infer_fn
+        try:
+            if infer is None:
+                from engine.pipeline import CancelToken, infer_video  # imports torch: in this thread
+
+                infer = infer_video
+                token = CancelToken()
+                if self._token.cancelled:
+                    token.cancel()
+                self._token = token
+            name = infer(self.video, model=str(self.model), cache_path=self.cache_path, run_name=self.run_name,
+                         device=self.device, progress=self._on_progress, cancel=self._token,
+                         on_frame=self.frameReady.emit)
+        except BaseException as exc:  # noqa: BLE001 - reported to the user, never raised into Qt
+            if self._token.cancelled:  # InferenceCancelled, or whatever the cancelled job raised
+                self.was_cancelled = True
+                self.cancelled.emit()
+            else:
+                self.error = describe_error(exc)
+                traceback.print_exception(exc)
+                self.failed.emit(self.error)
+        else:
+            if self._token.cancelled:
+                self.was_cancelled = True
+                self.cancelled.emit()
+            else:
+                self.result_name = str(name)
+                self.succeeded.emit(self.result_name)
+        finally:
+            self.done.emit()
+
+    def _on_progress(self, progress) -> None:
+        self.progressed.emit(int(progress.done), int(progress.total), float(progress.fps))
+
+
+class _RunThread(QThread):
+    def __init__(self, job: Callable[[], None]):
+        super().__init__()
+        self._job = job
+
+    def run(self) -> None:  # no event loop: the thread ends when the job does
+        self._job()
+
+
+class WorkerThread(QObject):
+    """Owns one QThread running one InferenceWorker; ``stop()`` cancels and joins it. The worker object
+    stays on the caller's thread, so its signals reach the UI queued (never blocking the worker)."""
+
+    def __init__(self, worker: InferenceWorker, parent: QObject | None = None):
+        super().__init__(parent)
+        self.worker = worker
+        self.thread = _RunThread(worker.run)
+        self.thread.setObjectName("stviewer-inference")
+
+    def start(self) -> None:
+        self.thread.start(QThread.Priority.LowPriority)
+
+    def is_running(self) -> bool:
+        return self.thread.isRunning()
+
+    def wait(self, timeout_ms: int = -1) -> bool:
+        if timeout_ms < 0:
+            return self.thread.wait()
+        return self.thread.wait(timeout_ms)
+
+    def stop(self, timeout_ms: int = 30000) -> bool:
+        """Cancel the worker and wait for its thread to end; True when it did."""
+        self.worker.cancel()
+        if not self.thread.isRunning():
+            return True
+        return self.thread.wait(timeout_ms)

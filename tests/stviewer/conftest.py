@@ -1,0 +1,157 @@
+"""Fixtures for the viewer tests: tiny synthetic clips, caches with known tracks, a fake pipeline."""
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import stviewer  # noqa: F401  (applies the PySide6 emit() refcount fix first)
+
+from engine.cache import ResultsCache
+from engine.cache.synthetic import synthetic_frame
+from engine.results import FrameResult
+
+CLASS_NAMES = ["walk", "run", "jump", "wave", "sit", "stand"]
+CLIP_FRAMES = 40
+CLIP_SIZE = (320, 240)  # width, height
+KNOWN_ID = 7
+KNOWN_FRAME = 12
+KNOWN_BOX = (60.0, 50.0, 180.0, 170.0)  # x1, y1, x2, y2 on KNOWN_FRAME
+
+
+@pytest.fixture(scope="session")
+def clip_master(tmp_path_factory) -> Path:
+    from engine.video.synthetic import write_clip
+
+    path = tmp_path_factory.mktemp("clips") / "clip.mp4"
+    return write_clip(path, frames=CLIP_FRAMES, width=CLIP_SIZE[0], height=CLIP_SIZE[1], fps=25, gop=10)
+
+
+@pytest.fixture
+def clip(clip_master, tmp_path) -> Path:
+    """A fresh copy per test (its cache goes beside it)."""
+    dst = tmp_path / "clip.mp4"
+    shutil.copy(clip_master, dst)
+    return dst
+
+
+def frame_result(k: int) -> FrameResult:
+    """Synthetic results scaled to the clip, plus the known track on KNOWN_FRAME."""
+    r = synthetic_frame(k, num_classes=len(CLASS_NAMES), width=CLIP_SIZE[0], height=CLIP_SIZE[1],
+                        num_tracks=3, with_detections=True)
+    if k == KNOWN_FRAME:
+        x1, y1, x2, y2 = KNOWN_BOX
+        r.tracks = np.array([[x1, y1, x2, y2, 0.9, KNOWN_ID]], np.float32)
+        r.track_action_probs = np.eye(len(CLASS_NAMES), dtype=np.float32)[[2]]
+        r.detections = None
+    return r
+
+
+def write_cache(video: Path, *, run_name: str = "demo", frames: int | None = None,
+                cache_path: Path | None = None) -> Path:
+    from engine.video import open_video
+
+    with open_video(video) as v:
+        fp, n = v.fingerprint(), len(v)
+    cache_path = cache_path or video.with_name(video.name + ".stv.h5")
+    with ResultsCache.create(cache_path, video_fingerprint=fp, video_path=str(video), num_frames=n, fps=25,
+                             width=CLIP_SIZE[0], height=CLIP_SIZE[1]) as cache:
+        with cache.create_run(run_name, model_config={"name": "fake"}, checkpoint_sha256="", params={},
+                              class_names=CLASS_NAMES, alpha_shape=(28, 48)) as writer:
+            for k in range(n if frames is None else frames):
+                writer.write(frame_result(k))
+    return cache_path
+
+
+@pytest.fixture
+def cached_clip(clip) -> Path:
+    write_cache(clip)
+    return clip
+
+
+class FakeInfer:
+    """An ``engine.pipeline.infer_video``-compatible function writing synthetic results, slowly."""
+
+    def __init__(self, *, delay_s: float = 0.0, fail_at: int | None = None):
+        self.delay_s = delay_s
+        self.fail_at = fail_at
+        self.calls = 0
+        self.thread_names: list[str] = []
+        self.started = threading.Event()
+
+    def __call__(self, video, *, model, cache_path, run_name=None, device="auto", progress=None, cancel=None,
+                 on_frame=None, **_):
+        from engine.pipeline.control import InferenceCancelled, Progress
+        from engine.video import open_video
+
+        self.calls += 1
+        self.thread_names.append(threading.current_thread().name)
+        name = run_name or "demo"
+        with open_video(video) as v:
+            fp, n = v.fingerprint(), len(v)
+        cache = ResultsCache.create(cache_path, video_fingerprint=fp, video_path=str(video), num_frames=n,
+                                    fps=25, width=CLIP_SIZE[0], height=CLIP_SIZE[1])
+        with cache:
+            if name in cache.run_names:
+                writer = cache.open_run_writer(name)
+            else:
+                writer = cache.create_run(name, model_config={"name": "fake"}, checkpoint_sha256="", params={},
+                                          class_names=CLASS_NAMES, alpha_shape=(28, 48))
+            with writer:
+                t0 = time.perf_counter()
+                self.started.set()
+                for k in range(writer.completed_frames, n):
+                    if cancel is not None and cancel.cancelled:
+                        raise InferenceCancelled("inference cancelled")
+                    if self.fail_at == k:
+                        raise ValueError(f"{video}: fake failure at frame {k}")
+                    if self.delay_s:
+                        time.sleep(self.delay_s)
+                    result = frame_result(k)
+                    writer.write(result)
+                    if on_frame is not None:
+                        on_frame(result)
+                    if progress is not None:
+                        progress(Progress(k + 1, n, (k + 1) / max(1e-6, time.perf_counter() - t0)))
+        return name
+
+
+@pytest.fixture
+def errors() -> list:
+    return []
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path, errors):
+    """make_window(**MainWindow kwargs) -> a shown window whose errors land in ``errors``; checks at the end
+    that every thread it started has ended."""
+    from PySide6.QtCore import QSettings, QThreadPool
+
+    from stviewer.main_window import MainWindow
+
+    threads_before = threading.active_count()
+    windows = []
+
+    def make(**kwargs):
+        kwargs.setdefault("auto_infer", False)
+        kwargs.setdefault("settings", QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+        window = MainWindow(**kwargs)
+        window.error_reporter = lambda title, message: errors.append((title, message))
+        qtbot.addWidget(window)
+        window.resize(1280, 800)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+    deadline = time.monotonic() + 5
+    while threading.active_count() > threads_before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert threading.active_count() <= threads_before, [t.name for t in threading.enumerate()]
+    assert QThreadPool.globalInstance().activeThreadCount() == 0

@@ -1,0 +1,237 @@
+"""Opening, navigating, playing and drawing (pytest-qt, offscreen)."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from conftest import CLIP_FRAMES, CLIP_SIZE, KNOWN_BOX, KNOWN_FRAME, KNOWN_ID
+from stviewer.colors import track_rgb
+
+
+def test_open_video_shows_first_frame(make_window, clip, errors):
+    w = make_window()
+    assert w.open_path(clip)
+    w.video_view.render_now()
+    assert w.video_view.displayed_frame == 0
+    img = w.video_view.image.image
+    assert img.shape == (CLIP_SIZE[1], CLIP_SIZE[0], 3) and img.dtype == np.uint8 and img.flags.c_contiguous
+    assert "Frame      0" in w.video_view.frame_label.text() and "00:00.000" in w.video_view.frame_label.text()
+    assert w.state.run is None and not errors
+
+
+def test_keyboard_navigation(make_window, qtbot, clip):
+    w = make_window()
+    w.open_path(clip)
+    qtbot.keyClick(w, Qt.Key.Key_Right)
+    assert w.state.frame == 1
+    qtbot.keyClick(w, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    assert w.state.frame == 11
+    qtbot.keyClick(w, Qt.Key.Key_Left)
+    assert w.state.frame == 10
+    qtbot.keyClick(w, Qt.Key.Key_End)
+    assert w.state.frame == CLIP_FRAMES - 1
+    qtbot.keyClick(w, Qt.Key.Key_Right)
+    assert w.state.frame == CLIP_FRAMES - 1  # clamped
+    qtbot.keyClick(w, Qt.Key.Key_Home)
+    assert w.state.frame == 0
+    qtbot.waitUntil(lambda: w.video_view.displayed_frame == 0)
+    w.state.set_frame(17)
+    qtbot.waitUntil(lambda: w.video_view.displayed_frame == 17)
+    assert "00:00.680" in w.video_view.frame_label.text()  # 17 / 25 fps
+
+
+def test_scrub_timeline_click_and_drag_is_frame_exact(make_window, qtbot, cached_clip):
+    w = make_window()
+    w.open_path(cached_clip)
+    tl = w.timeline
+    qtbot.waitUntil(lambda: tl.layout_widget.isVisible())
+    vb = tl.lanes_plot.getViewBox()
+    view = tl.layout_widget
+    for target in (23, 5):
+        scene = vb.mapViewToScene(QPointF(target, 0.0))
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(scene))
+        assert w.state.frame == target
+    line = tl.playheads[0]
+    line.setValue(30.4)
+    line.sigDragged.emit(line)
+    assert w.state.frame == 30
+    assert all(p.value() == 30 for p in tl.playheads)  # snapped to the exact frame
+    qtbot.waitUntil(lambda: w.video_view.displayed_frame == 30)
+
+
+def test_play_advances_at_video_fps(make_window, qtbot, clip):
+    w = make_window()
+    w.open_path(clip)
+    seen = []
+    w.state.frameChanged.connect(seen.append)
+    t0 = time.perf_counter()
+    qtbot.keyClick(w, Qt.Key.Key_Space)
+    assert w.state.playing
+    qtbot.waitUntil(lambda: w.state.frame >= 10, timeout=3000)
+    elapsed = time.perf_counter() - t0
+    assert elapsed >= 10 / 25 * 0.9  # not faster than 25 fps
+    qtbot.keyClick(w, Qt.Key.Key_Space)
+    assert not w.state.playing
+    assert seen == sorted(seen) and len(set(seen)) == len(seen)
+    stopped = w.state.frame
+    qtbot.wait(100)
+    assert w.state.frame == stopped
+
+
+def test_playback_drops_frames_when_drawing_is_slow(make_window, qtbot, clip):
+    w = make_window()
+    w.open_path(clip)
+    w.state.frameChanged.connect(lambda _k: time.sleep(0.09))  # every frame takes > 2 frame periods
+    w.state.set_speed(1.0)
+    w.playback.toggle()
+    t0 = time.perf_counter()
+    qtbot.waitUntil(lambda: not w.state.playing, timeout=5000)
+    elapsed = time.perf_counter() - t0
+    assert w.state.frame == CLIP_FRAMES - 1
+    assert elapsed < CLIP_FRAMES / 25 * 1.5  # kept to the clock (queuing would take 40 × 0.09 s)
+    assert w.playback.frames_skipped > 0
+
+
+def test_overlay_toggles(make_window, qtbot, cached_clip):
+    w = make_window()
+    w.open_path(cached_clip)
+    w.state.set_frame(20)
+    w.video_view.render_now()
+    view = w.video_view
+    n_tracks = len(w.state.run.frame(20).tracks)
+    visible = lambda items: sum(i.isVisible() for i in items)  # noqa: E731
+    assert n_tracks > 0 and visible(view.boxes.boxes.items) == n_tracks
+    assert visible(view.boxes.labels.items) == n_tracks
+    assert view.heatmap.image.isVisible() and visible(view.trails.curves.items) > 0
+    assert visible(view.boxes.detections.items) > 0
+    for name in ("boxes", "trails", "heatmap", "scores"):
+        w.overlay_actions[name].trigger()  # toolbar button
+        assert w.state.overlays[name] is False
+    assert visible(view.boxes.boxes.items) == 0 and visible(view.boxes.labels.items) == 0
+    assert not view.heatmap.image.isVisible() and visible(view.trails.curves.items) == 0
+    assert visible(view.boxes.detections.items) == 0
+    pool_size = len(view.boxes.boxes.items)
+    qtbot.keyClick(w, Qt.Key.Key_B)
+    assert w.state.overlays["boxes"] and visible(view.boxes.boxes.items) == n_tracks
+    for k in range(CLIP_FRAMES):  # items are reused, not created per frame
+        w.state.set_frame(k)
+        view.render_now()
+    assert len(view.boxes.boxes.items) <= max(pool_size, 6)
+    w.opacity_slider.setValue(25)
+    assert w.state.heatmap_opacity == pytest.approx(0.25)
+
+
+def test_box_lands_on_the_right_pixels(make_window, qtbot, cached_clip):
+    w = make_window()
+    w.open_path(cached_clip)
+    for name in ("trails", "heatmap", "scores"):
+        w.state.set_overlay(name, False)
+    w.state.set_frame(KNOWN_FRAME)
+    w.video_view.render_now()
+    qtbot.wait(50)
+    gv = w.video_view.graphics
+    image = gv.grab().toImage()
+    vb = w.video_view.viewbox
+    x1, y1, x2, y2 = KNOWN_BOX
+    want = np.array(track_rgb(KNOWN_ID))
+    ratio = image.devicePixelRatio()
+
+    def colour_near(x: float, y: float, radius: int = 2) -> bool:
+        p = gv.mapFromScene(vb.mapViewToScene(QPointF(x, y)))
+        for dx in range(-radius, radius + 1):
+            for dy in range(-radius, radius + 1):
+                c = image.pixelColor(int((p.x() + dx) * ratio), int((p.y() + dy) * ratio))
+                if np.abs(np.array([c.red(), c.green(), c.blue()]) - want).max() <= 12:
+                    return True
+        return False
+
+    ymid, xmid = (y1 + y2) / 2, (x1 + x2) / 2
+    # on all four edges
+    assert colour_near(x1, ymid) and colour_near(x2, ymid)
+    assert colour_near(xmid, y2) and colour_near(x1 + 10, y1)
+    # and not well inside or outside the box
+    assert not colour_near(xmid, ymid + 20, radius=0)
+    assert not colour_near(x2 + 25, ymid, radius=0)
+
+
+def test_click_selects_track_everywhere(make_window, qtbot, cached_clip):
+    w = make_window()
+    w.open_path(cached_clip)
+    w.state.set_frame(KNOWN_FRAME)
+    w.video_view.render_now()
+    gv = w.video_view.graphics
+    x1, y1, x2, y2 = KNOWN_BOX
+    pos = gv.mapFromScene(w.video_view.viewbox.mapViewToScene(QPointF((x1 + x2) / 2, (y1 + y2) / 2)))
+    qtbot.mouseClick(gv.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert w.state.selected_track == KNOWN_ID
+    row = w.track_list.row_of(KNOWN_ID)
+    assert row is not None and w.track_list.item(row, 0).isSelected()
+    assert w.timeline.selection_band.isVisible()
+    assert f"#{KNOWN_ID}" in w.action_panel.track_title.text()
+    assert w.action_panel.track_bars.rows[0][0] == "jump"  # the known track's action
+    assert w.video_view.boxes.boxes.items[0].pen().width() == 4
+    # choosing another track in the list selects it and jumps to where it lives
+    other = next(t for t in w.track_list.track_ids() if t != KNOWN_ID)
+    w.track_list.selectRow(w.track_list.row_of(other))
+    assert w.state.selected_track == other
+    assert w.state.run.frame(w.state.frame) is not None
+    assert other in w.state.run.frame(w.state.frame).tracks[:, 5]
+
+
+def test_track_list_and_timeline_contents(make_window, cached_clip):
+    w = make_window()
+    w.open_path(cached_clip)
+    run = w.state.run
+    summaries = {s.track_id: s for s in run.track_summaries()}
+    assert KNOWN_ID in summaries and summaries[KNOWN_ID].num_frames == 1
+    assert sorted(w.track_list.track_ids()) == sorted(summaries)
+    assert len(w.timeline.action_curves) == 6
+    x, y = w.timeline.action_curves[2].getData()
+    assert len(x) == CLIP_FRAMES and np.allclose(y, run.action_probs[:, 2])
+    assert w.timeline.lane_of(KNOWN_ID) is not None
+    assert w.action_panel.frame_bars.rows and len(w.action_panel.frame_bars.rows) == 5
+
+
+def test_bad_file_shows_error_and_app_stays_usable(make_window, tmp_path, clip, errors):
+    w = make_window()
+    bad = tmp_path / "broken.mp4"
+    bad.write_text("this is not a video")
+    assert not w.open_path(bad)
+    assert errors and str(bad) in errors[-1][1]
+    assert not w.open_path(tmp_path / "missing.mp4")
+    assert len(errors) == 2
+    foreign = tmp_path / "foreign.h5"
+    import h5py
+
+    with h5py.File(foreign, "w") as f:
+        f["x"] = 1
+    assert not w.open_path(foreign)
+    assert len(errors) == 3 and str(foreign) in errors[-1][1]
+    assert w.open_path(clip)  # still works
+    assert w.state.num_frames == CLIP_FRAMES
+
+
+def test_open_results_file_and_recent_files(make_window, cached_clip):
+    w = make_window()
+    h5 = cached_clip.with_name(cached_clip.name + ".stv.h5")
+    assert w.open_path(h5)
+    assert w.state.video is not None and w.state.run is not None and w.state.run.has_result.all()
+    assert w.run_combo.currentText() == "demo"
+    assert w.recent_files()[0] == str(h5)
+    assert [a.text() for a in w.recent_menu.actions()][0] == str(h5)
+
+
+def test_drop_opens_file(make_window, clip):
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    w = make_window()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(clip))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    w.dropEvent(event)
+    assert w.session.video_path == clip
