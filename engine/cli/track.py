@@ -1,0 +1,59 @@
+"""`stv track`: run the ByteTrack-style tracker on MOT detections and write MOT results."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--det", required=True, type=Path, help="MOT det.txt (10 columns)")
+    parser.add_argument("--out", required=True, type=Path, help="results file to write (MOT, 10 columns)")
+    parser.add_argument("--seqinfo", type=Path, default=None,
+                        help="seqinfo.ini (default: found beside the det file or one folder up; "
+                             "without one, the sequence ends at the last detection's frame)")
+    parser.add_argument("--interpolate-gaps", type=int, default=20, metavar="N",
+                        help="offline: linearly interpolate track gaps of up to N missing frames (default 20; 0 = off)")
+    parser.add_argument("--no-backfill", action="store_true",
+                        help="do not output a track's frames from before it was confirmed")
+    group = parser.add_argument_group("tracker (see engine.tracking.ByteTracker)")
+    group.add_argument("--high-threshold", type=float, default=0.6)
+    group.add_argument("--low-threshold", type=float, default=0.1)
+    group.add_argument("--new-track-threshold", type=float, default=0.7)
+    group.add_argument("--match-threshold", type=float, default=0.7, help="max 1 - IoU in the first association")
+    group.add_argument("--confirm-hits", type=int, default=2)
+    group.add_argument("--max-lost-frames", type=int, default=30)
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.io import MOTFormatError, detections_by_frame, find_seqinfo, read_detections, read_seqinfo, write_results
+    from engine.tracking import ByteTracker, track_sequence
+
+    try:
+        seqinfo_path = args.seqinfo or find_seqinfo(args.det)
+        seq_length = read_seqinfo(seqinfo_path).seq_length if seqinfo_path else None
+        detections = read_detections(args.det, seq_length=seq_length)
+        num_frames = seq_length if seq_length is not None else detections.max_frame()
+        tracker = ByteTracker(
+            high_threshold=args.high_threshold,
+            low_threshold=args.low_threshold,
+            new_track_threshold=args.new_track_threshold,
+            match_threshold=args.match_threshold,
+            confirm_hits=args.confirm_hits,
+            max_lost_frames=args.max_lost_frames,
+        )
+        if args.interpolate_gaps < 0:
+            raise ValueError("--interpolate-gaps must be >= 0")
+        frames, ids, boxes, scores = track_sequence(
+            detections_by_frame(detections, num_frames),
+            tracker=tracker,
+            interpolate_gaps_up_to=args.interpolate_gaps,
+            backfill_tentative=not args.no_backfill,
+        )
+        write_results(args.out, frame_indices=frames, track_ids=ids, boxes_xyxy=boxes, scores=scores)
+    except (MOTFormatError, OSError, ValueError) as exc:
+        print(f"stv track: {exc}", file=sys.stderr)
+        return 1
+    print(f"{num_frames} frames, {len(detections)} detections -> {len(frames)} boxes in "
+          f"{len(set(ids.tolist()))} tracks: {args.out}")
+    return 0

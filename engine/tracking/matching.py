@@ -1,0 +1,49 @@
+"""Association costs and assignment (scipy's Hungarian solver; no hand-written assignment)."""
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+_EMPTY_PAIRS = np.empty((0, 2), dtype=np.intp)
+_INFEASIBLE = 1e6
+
+
+def iou_matrix(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
+    """(N, 4), (M, 4) [x1, y1, x2, y2] -> (N, M) IoU (0 where a box is empty)."""
+    lt = np.maximum(boxes_a[:, None, :2], boxes_b[None, :, :2])
+    rb = np.minimum(boxes_a[:, None, 2:], boxes_b[None, :, 2:])
+    wh = np.clip(rb - lt, 0.0, None)
+    inter = wh[..., 0] * wh[..., 1]
+    area_a = (boxes_a[:, 2] - boxes_a[:, 0]) * (boxes_a[:, 3] - boxes_a[:, 1])
+    area_b = (boxes_b[:, 2] - boxes_b[:, 0]) * (boxes_b[:, 3] - boxes_b[:, 1])
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def cosine_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, D), (M, D) -> (N, M) 1 - cosine similarity, in [0, 2]."""
+    na = np.linalg.norm(a, axis=1, keepdims=True)
+    nb = np.linalg.norm(b, axis=1, keepdims=True)
+    a = a / np.maximum(na, 1e-12)
+    b = b / np.maximum(nb, 1e-12)
+    return 1.0 - a @ b.T
+
+
+def assign(cost: np.ndarray, max_cost: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Minimum-cost one-to-one matching keeping only pairs with cost <= max_cost.
+
+    Returns (pairs (K, 2) [row, col], unmatched rows, unmatched cols). Pairs above ``max_cost`` are
+    made infeasible before solving, so the solver maximises the number of admissible pairs first.
+    """
+    n, m = cost.shape
+    if n == 0 or m == 0:
+        return _EMPTY_PAIRS, np.arange(n), np.arange(m)
+    feasible = cost <= max_cost
+    rows, cols = linear_sum_assignment(np.where(feasible, cost, _INFEASIBLE))
+    keep = feasible[rows, cols]
+    rows, cols = rows[keep], cols[keep]
+    row_free = np.ones(n, bool)
+    row_free[rows] = False
+    col_free = np.ones(m, bool)
+    col_free[cols] = False
+    return np.stack([rows, cols], axis=1), row_free.nonzero()[0], col_free.nonzero()[0]
