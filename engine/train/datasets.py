@@ -8,6 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+import torch
+
 from engine.train.data import TrainingClips, build_training_clips
 from engine.train.distributed import DistributedContext, barrier
 
@@ -23,6 +26,75 @@ def make_encoder(config: Any) -> Callable[..., dict]:
                               max_objects=MAX_OBJECTS, actor_labels_per_frame=actor_labels)
 
     return encode
+
+
+def window_starts(num_frames: int, clip_len: int, count: int) -> list[int]:
+    """``count`` window starts spread evenly over a clip (one window: the middle one)."""
+    last = max(num_frames - clip_len, 0)
+    if count <= 1:
+        return [last // 2]
+    return sorted({int(round(v)) for v in np.linspace(0, last, count)})
+
+
+def build_synthetic_clips(root: str | Path, *, config: Any, windows_per_clip: int, max_clips: int | None,
+                          tracking: bool = True, progress: Callable[[int, int], None] | None = None) -> TrainingClips:
+    """Windows of a `stv make-synthetic` folder, decoded once per video and resized exactly as
+    ``stv infer`` resizes frames (engine.pipeline.frames.resize_for_model), with tracking targets
+    from gt/gt.txt and per-actor action labels from labels.json."""
+    from engine.data.synthetic import read_benchmark, read_clip_labels
+    from engine.io.mot import read_gt
+    from engine.pipeline.frames import resize_for_model
+    from engine.video import open_video
+
+    bench = read_benchmark(root)
+    entries = list(bench.clips[:max_clips] if max_clips else bench.clips)
+    if not entries:
+        raise ValueError(f"{root}: the benchmark has no clips")
+    in_h, in_w = config.input_size
+    t_len = config.clip_len
+    encode = make_encoder(config) if tracking else None
+    frames_out: list[np.ndarray] = []
+    labels: list[int] = []
+    targets: dict[str, list[torch.Tensor]] = {}
+    for k, entry in enumerate(entries):
+        with open_video(entry.video) as source:
+            frame_h, frame_w = source.height, source.width
+            frames = np.stack([resize_for_model(f, input_size=(in_h, in_w)) for f in source.iter_frames()])
+        num_frames = len(frames)
+        if num_frames < t_len:
+            raise ValueError(f"{entry.video}: {num_frames} frames, fewer than the model's clip_len {t_len}")
+        per_frame_boxes: list[np.ndarray] = [np.zeros((0, 4), np.float32)] * num_frames
+        per_frame_ids: list[np.ndarray] = [np.zeros(0, np.int64)] * num_frames
+        per_frame_actions: list[np.ndarray] = [np.zeros(0, np.int64)] * num_frames
+        if encode is not None:
+            gt = read_gt(entry.gt, seq_length=num_frames)
+            actors = read_clip_labels(entry.labels)["actors"]
+            frame_index = gt.frame_indices()
+            boxes = gt.boxes_xyxy().astype(np.float32) * np.array(
+                [in_w / frame_w, in_h / frame_h] * 2, np.float32)
+            ids = gt.ids
+            for t in range(num_frames):
+                rows = frame_index == t
+                per_frame_boxes[t] = boxes[rows]
+                per_frame_ids[t] = ids[rows]
+                per_frame_actions[t] = np.array([bench.class_names.index(actors[int(i)]) if int(i) in actors else -1
+                                                 for i in ids[rows]], np.int64)
+        for start in window_starts(num_frames, t_len, windows_per_clip):
+            window = slice(start, start + t_len)
+            frames_out.append(frames[window].transpose(0, 3, 1, 2))
+            labels.append(entry.label_index)
+            if encode is not None:
+                encoded = encode(boxes=per_frame_boxes[window], ids=per_frame_ids[window],
+                                 actor_labels=per_frame_actions[window])
+                encoded["heatmap"] = encoded["heatmap"].to(torch.float16)
+                for name, value in encoded.items():
+                    targets.setdefault(name, []).append(value)
+        if progress is not None:
+            progress(k + 1, len(entries))
+    return TrainingClips(frames=torch.from_numpy(np.ascontiguousarray(np.stack(frames_out))),
+                         labels=torch.tensor(labels, dtype=torch.int64),
+                         targets={name: torch.stack(values) for name, values in targets.items()},
+                         class_names=list(bench.class_names))
 
 
 def open_dataset(data: str | Path, *, config: Any, split: str, windows_per_clip: int,
@@ -52,6 +124,11 @@ def load_training_clips(data: str | Path, *, config: Any, out: Path, ctx: Distri
     clips = TrainingClips.load(cache, key=key) if not ctx.is_main else None
     if ctx.is_main:
         clips = TrainingClips.load(cache, key=key)
+        if clips is None and (data / "index.json").is_file():
+            say(f"decoding the synthetic benchmark {data} (cached in {cache})")
+            clips = build_synthetic_clips(data, config=config, windows_per_clip=windows_per_clip,
+                                          max_clips=max_clips)
+            clips.save(cache, key=key)
         if clips is None:
             dataset, class_names = open_dataset(data, config=config, split="train",
                                                 windows_per_clip=windows_per_clip, max_clips=max_clips)

@@ -15,13 +15,15 @@ def load_eval_set(data: str | Path, *, config: Any, class_names: list[str] | Non
     """One clip_len-frame window per test clip of ``data`` (a synthetic folder or a UCF/HMDB tree),
     decoded at the model's input size. ``class_names`` (the model's) must match the data set's."""
     from engine.train.data import build_training_clips
-    from engine.train.datasets import open_dataset
+    from engine.train.datasets import build_synthetic_clips, open_dataset
 
     data = Path(data)
     if data.is_file():
         clips = TrainingClips.load(data, key=None)
         if clips is None:
             raise ValueError(f"{data}: not a training clips file")
+    elif (data / "index.json").is_file():
+        clips = build_synthetic_clips(data, config=config, windows_per_clip=1, max_clips=max_clips, tracking=False)
     else:
         dataset, names = open_dataset(data, config=config, split="test", windows_per_clip=1, max_clips=max_clips)
         clips = build_training_clips(dataset, input_size=config.input_size, class_names=names, encode=None)
