@@ -11,6 +11,7 @@ With another width every channel count is scaled (keys unchanged, shapes scaled)
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 # name -> (block type, blocks per stage)
@@ -34,6 +35,20 @@ def _conv1x1(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:
     return nn.Conv2d(cin, cout, kernel_size=1, stride=stride, bias=False)
 
 
+def conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d, x: torch.Tensor) -> torch.Tensor:
+    """bn(conv(x)); in eval mode as one convolution with the BN folded in (same result, one pass less).
+
+    The folded weights are recomputed on each call (they are tiny), so the parameters and the
+    state_dict stay torchvision's and training/eval switches need no bookkeeping.
+    """
+    if bn.training or conv.bias is not None:
+        return bn(conv(x))
+    scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
+    weight = conv.weight * scale.view(-1, 1, 1, 1)
+    bias = bn.bias - bn.running_mean * scale
+    return F.conv2d(x, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups)
+
+
 class BasicBlock(nn.Module):
     expansion = 1
 
@@ -47,9 +62,9 @@ class BasicBlock(nn.Module):
         self.downsample = downsample
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
+        identity = x if self.downsample is None else conv_bn(self.downsample[0], self.downsample[1], x)
+        out = self.relu(conv_bn(self.conv1, self.bn1, x))
+        out = conv_bn(self.conv2, self.bn2, out)
         return self.relu(out + identity)
 
 
@@ -70,10 +85,10 @@ class Bottleneck(nn.Module):
         self.downsample = downsample
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
+        identity = x if self.downsample is None else conv_bn(self.downsample[0], self.downsample[1], x)
+        out = self.relu(conv_bn(self.conv1, self.bn1, x))
+        out = self.relu(conv_bn(self.conv2, self.bn2, out))
+        out = conv_bn(self.conv3, self.bn3, out)
         return self.relu(out + identity)
 
 
@@ -132,7 +147,7 @@ class ResNet(nn.Module):
                 nn.init.zeros_(m.bn2.weight)
 
     def stem(self, x: torch.Tensor) -> torch.Tensor:
-        return self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        return self.maxpool(self.relu(conv_bn(self.conv1, self.bn1, x)))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """(N, 3, H, W) normalised images -> (C2, C3, C4, C5) at strides 4, 8, 16, 32."""

@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.model.backbone import conv_bn
+
 
 class FPN(nn.Module):
     """(C3, C4, C5) at strides 8/16/32 -> (N, channels, H/8, W/8)."""
@@ -24,4 +26,4 @@ class FPN(nn.Module):
         p = self.lateral[2](c5)
         p = self.lateral[1](c4) + F.interpolate(p, size=c4.shape[-2:], mode="nearest")
         p = self.lateral[0](c3) + F.interpolate(p, size=c3.shape[-2:], mode="nearest")
-        return self.smooth(p)
+        return self.smooth[2](conv_bn(self.smooth[0], self.smooth[1], p))

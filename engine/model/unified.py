@@ -65,7 +65,16 @@ class UnifiedModel(nn.Module):
         """Per-frame fused encoder features F: (B, T, 3, H, W) -> (B, T, D, H/8, W/8)."""
         b, t = clip.shape[:2]
         frames = clip.reshape(b * t, *clip.shape[2:])
-        frames = (frames - self.pixel_mean.to(frames.dtype)) / self.pixel_std.to(frames.dtype)
+        scale = (1.0 / self.pixel_std).to(frames.dtype)
+        # (x - mean) / std in one pass; channels-last makes the 3-channel stem conv and its max-pool
+        # 1.5-3x faster on CPU (oneDNN), and the later layers keep that layout
+        shift = -self.pixel_mean.to(frames.dtype) * scale
+        if frames.requires_grad and torch.is_grad_enabled():
+            frames = torch.addcmul(shift, frames, scale).contiguous(memory_format=torch.channels_last)
+        else:  # normalise straight into a channels-last buffer: one pass over the pixels
+            out = torch.empty(frames.shape, dtype=frames.dtype, device=frames.device,
+                              memory_format=torch.channels_last)
+            frames = torch.addcmul(shift, frames, scale, out=out)
         fused = self.fpn(self.encoder(frames))
         return fused.reshape(b, t, *fused.shape[1:])
 

@@ -113,3 +113,18 @@ def test_cbam_spatial_attention_gates_locations():
 
 def test_attention_can_be_left_out():
     assert not any(k.startswith("spatial_attention") for k in AttentiveResNet("resnet18", attention=False).state_dict())
+
+
+def test_eval_mode_folds_batch_norm_without_changing_results():
+    from engine.model.backbone import conv_bn
+
+    torch.manual_seed(0)
+    conv, bn = torch.nn.Conv2d(4, 6, 3, padding=1, bias=False), torch.nn.BatchNorm2d(6)
+    with torch.no_grad():
+        bn.running_mean.normal_(), bn.running_var.uniform_(0.5, 2), bn.weight.normal_(), bn.bias.normal_()
+    x = torch.randn(2, 4, 9, 7)
+    bn.eval()
+    torch.testing.assert_close(conv_bn(conv, bn, x), bn(conv(x)), atol=1e-5, rtol=1e-5)
+    bn.train()  # training uses batch statistics, as BatchNorm does
+    torch.testing.assert_close(conv_bn(conv, bn, x), torch.nn.functional.batch_norm(
+        conv(x), None, None, bn.weight, bn.bias, training=True), atol=1e-5, rtol=1e-5)
