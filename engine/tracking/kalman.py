@@ -80,11 +80,16 @@ def full_covariance(cov: np.ndarray) -> np.ndarray:
     return full
 
 
+# Box conversions as one small matrix product each (cheaper than slicing + concatenating).
+_XYXY_TO_CXCYWH = np.array([[0.5, 0, -1, 0], [0, 0.5, 0, -1], [0.5, 0, 1, 0], [0, 0.5, 0, 1]])
+_CXCYWH_TO_XYXY = np.array([[1, 0, 1, 0], [0, 1, 0, 1], [-0.5, 0, 0.5, 0], [0, -0.5, 0, 0.5]])
+
+
 def xyxy_to_cxcywh(boxes: np.ndarray) -> np.ndarray:
-    wh = boxes[:, 2:4] - boxes[:, 0:2]
-    return np.concatenate([boxes[:, 0:2] + 0.5 * wh, wh], axis=1)
+    """(K, 4) [x1, y1, x2, y2] -> (K, 4) [cx, cy, w, h]."""
+    return boxes @ _XYXY_TO_CXCYWH
 
 
 def cxcywh_to_xyxy(boxes: np.ndarray) -> np.ndarray:
-    half = 0.5 * boxes[:, 2:4]
-    return np.concatenate([boxes[:, 0:2] - half, boxes[:, 0:2] + half], axis=1)
+    """(K, 4) [cx, cy, w, h] -> (K, 4) [x1, y1, x2, y2]."""
+    return boxes @ _CXCYWH_TO_XYXY

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-_EMPTY_PAIRS = np.empty((0, 2), dtype=np.intp)
+_EMPTY = np.empty(0, dtype=np.intp)
 _INFEASIBLE = 1e6
 
 
@@ -29,15 +29,15 @@ def cosine_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return 1.0 - a @ b.T
 
 
-def assign(cost: np.ndarray, max_cost: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def assign(cost: np.ndarray, max_cost: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Minimum-cost one-to-one matching keeping only pairs with cost <= max_cost.
 
-    Returns (pairs (K, 2) [row, col], unmatched rows, unmatched cols). Pairs above ``max_cost`` are
+    Returns (rows (K,), cols (K,), unmatched rows, unmatched cols): row[i] is matched to col[i]. Pairs above ``max_cost`` are
     made infeasible before solving, so the solver maximises the number of admissible pairs first.
     """
     n, m = cost.shape
     if n == 0 or m == 0:
-        return _EMPTY_PAIRS, np.arange(n), np.arange(m)
+        return _EMPTY, _EMPTY, np.arange(n), np.arange(m)
     feasible = cost <= max_cost
     rows, cols = linear_sum_assignment(np.where(feasible, cost, _INFEASIBLE))
     keep = feasible[rows, cols]
@@ -46,4 +46,4 @@ def assign(cost: np.ndarray, max_cost: float) -> tuple[np.ndarray, np.ndarray, n
     row_free[rows] = False
     col_free = np.ones(m, bool)
     col_free[cols] = False
-    return np.stack([rows, cols], axis=1), row_free.nonzero()[0], col_free.nonzero()[0]
+    return rows, cols, row_free.nonzero()[0], col_free.nonzero()[0]

@@ -29,7 +29,7 @@ import numpy as np
 from engine.tracking.kalman import BoxKalmanFilter, cxcywh_to_xyxy, xyxy_to_cxcywh
 from engine.tracking.matching import assign, cosine_distance, iou_matrix
 
-TENTATIVE, CONFIRMED, LOST = 0, 1, 2
+TENTATIVE, CONFIRMED, LOST = 0, 1, 2  # _apply_matches relies on TENTATIVE == 0 and CONFIRMED == 1
 STATE_NAMES = {TENTATIVE: "tentative", CONFIRMED: "confirmed", LOST: "lost"}
 OUTPUT_COLUMNS = ("x1", "y1", "x2", "y2", "score", "track_id", "det_index")
 
@@ -170,30 +170,30 @@ class ByteTracker:
             # 1a) high detections vs confirmed tracks; 1b) what is left vs lost tracks. Tracks seen in
             # the previous frame have reliable predictions; matching them first keeps a long-lost
             # track's drifting prediction from stealing a detection that continues a live track.
-            pairs, free_confirmed, free_high_idx = self._match_first(confirmed, high, iou, dets, embeddings)
-            m_tracks = [confirmed[pairs[:, 0]]]
-            m_dets = [high[pairs[:, 1]]]
+            rows, cols, free_confirmed, free_high_idx = self._match_first(confirmed, high, iou, dets, embeddings)
+            m_tracks = [confirmed[rows]]
+            m_dets = [high[cols]]
             free_high = high[free_high_idx]
             if lost.size and free_high.size:
-                pairs, _, free_high_idx = self._match_first(lost, free_high, iou, dets, embeddings)
-                m_tracks.append(lost[pairs[:, 0]])
-                m_dets.append(free_high[pairs[:, 1]])
+                rows, cols, _, free_high_idx = self._match_first(lost, free_high, iou, dets, embeddings)
+                m_tracks.append(lost[rows])
+                m_dets.append(free_high[cols])
                 free_high = free_high[free_high_idx]
             # 2) low detections vs remaining confirmed (not lost) tracks
             remaining = confirmed[free_confirmed]
             if low.size and remaining.size:
                 cost = 1.0 - iou[remaining][:, low]
-                pairs2, _, _ = assign(cost, self.low_match_threshold)
-                m_tracks.append(remaining[pairs2[:, 0]])
-                m_dets.append(low[pairs2[:, 1]])
+                rows, cols, _, _ = assign(cost, self.low_match_threshold)
+                m_tracks.append(remaining[rows])
+                m_dets.append(low[cols])
             # 3) tentative tracks vs high detections still free
             tentative = (state == TENTATIVE).nonzero()[0]
             if tentative.size:
                 if free_high.size:
                     cost = 1.0 - iou[tentative][:, free_high]
-                    pairs3, tentative_free_idx, free_idx = assign(cost, self.tentative_match_threshold)
-                    m_tracks.append(tentative[pairs3[:, 0]])
-                    m_dets.append(free_high[pairs3[:, 1]])
+                    rows, cols, tentative_free_idx, free_idx = assign(cost, self.tentative_match_threshold)
+                    m_tracks.append(tentative[rows])
+                    m_dets.append(free_high[cols])
                     tentative_free = tentative[tentative_free_idx]
                     free_high = free_high[free_idx]
                 else:
@@ -250,7 +250,8 @@ class ByteTracker:
 
     def _match_first(self, pool, high, iou_all, dets, embeddings):
         if pool.size == 0 or high.size == 0:
-            return np.empty((0, 2), np.intp), np.arange(pool.size), np.arange(high.size)
+            empty = np.empty(0, np.intp)
+            return empty, empty, np.arange(pool.size), np.arange(high.size)
         iou = iou_all[pool][:, high]
         if self.fuse_score:
             iou = iou * dets[high, 4][None, :]
@@ -267,11 +268,11 @@ class ByteTracker:
     def _apply_matches(self, tracks, det_rows, dets, embeddings):
         measurements = xyxy_to_cxcywh(dets[det_rows, :4])
         self._mean[tracks], self._cov[tracks] = self.kalman.update(self._mean[tracks], self._cov[tracks], measurements)
-        state = self._state[tracks]
         hits = self._hits[tracks] + 1
         self._hits[tracks] = hits
         self._det_index[tracks] = det_rows
-        self._state[tracks] = np.where((state == TENTATIVE) & (hits < self.confirm_hits), TENTATIVE, CONFIRMED)
+        # tentative -> confirmed at confirm_hits matches; lost -> confirmed at once
+        self._state[tracks] = (self._state[tracks] != TENTATIVE) | (hits >= self.confirm_hits)
         self._last_seen[tracks] = self.frame_count
         self._score[tracks] = dets[det_rows, 4]
         if embeddings is not None:
@@ -325,7 +326,7 @@ class ByteTracker:
             out_mask |= (self._state == TENTATIVE) & seen_now
         if self.output_lost_frames:
             out_mask |= (self._state == LOST) & (self.frame_count - self._last_seen <= self.output_lost_frames)
-        rows = np.flatnonzero(out_mask)
+        rows = out_mask.nonzero()[0]
         out = np.empty((rows.size, 7))
         out[:, :4] = cxcywh_to_xyxy(self._mean[rows, :4])
         out[:, 4] = self._score[rows]

@@ -26,3 +26,15 @@ def test_gap_interpolation_is_what_passes(tud_stadtmitte, tmp_path, capsys):
     capsys.readouterr()
     assert main(["eval", "--gt", str(tud_stadtmitte / "gt.txt"), "--pred", str(results), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["MOTA"] < 0.745
+
+
+def test_stv_track_finds_seqinfo_in_mot_layout(tud_stadtmitte, tmp_path, capsys):
+    seq = tmp_path / "TUD-Stadtmitte"
+    (seq / "det").mkdir(parents=True)
+    (seq / "det" / "det.txt").write_text((tud_stadtmitte / "det.txt").read_text())
+    (seq / "seqinfo.ini").write_text("[Sequence]\nname=TUD-Stadtmitte\nseqLength=100\n")
+    assert main(["track", "--det", str(seq / "det" / "det.txt"), "--out", str(tmp_path / "r.txt")]) == 1
+    assert "beyond seqLength 100" in capsys.readouterr().err
+    (seq / "seqinfo.ini").write_text("[Sequence]\nname=TUD-Stadtmitte\nseqLength=179\nframeRate=25\n")
+    assert main(["track", "--det", str(seq / "det" / "det.txt"), "--out", str(tmp_path / "r.txt")]) == 0
+    assert "179 frames" in capsys.readouterr().out

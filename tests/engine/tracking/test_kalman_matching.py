@@ -86,14 +86,14 @@ def test_iou_matrix_against_brute_force():
 
 def test_assign_respects_threshold_and_maximises_admissible_pairs():
     cost = np.array([[0.1, 0.2], [0.15, 0.95]])
-    pairs, free_rows, free_cols = assign(cost, 0.5)
+    rows, cols, free_rows, free_cols = assign(cost, 0.5)
     # greedy would take (0,0) and leave row 1 unmatched; the solver finds both admissible pairs
-    assert sorted(map(tuple, pairs.tolist())) == [(0, 1), (1, 0)]
+    assert sorted(zip(rows.tolist(), cols.tolist())) == [(0, 1), (1, 0)]
     assert free_rows.size == 0 and free_cols.size == 0
-    pairs, free_rows, free_cols = assign(np.array([[0.9, 0.8]]), 0.5)
-    assert pairs.shape == (0, 2) and free_rows.tolist() == [0] and free_cols.tolist() == [0, 1]
-    pairs, free_rows, free_cols = assign(np.zeros((0, 3)), 0.5)
-    assert pairs.shape == (0, 2) and free_cols.tolist() == [0, 1, 2]
+    rows, cols, free_rows, free_cols = assign(np.array([[0.9, 0.8]]), 0.5)
+    assert rows.size == cols.size == 0 and free_rows.tolist() == [0] and free_cols.tolist() == [0, 1]
+    rows, cols, free_rows, free_cols = assign(np.zeros((0, 3)), 0.5)
+    assert rows.size == 0 and free_cols.tolist() == [0, 1, 2]
 
 
 def test_cosine_distance():
