@@ -1,0 +1,136 @@
+"""The background inference worker: live results, a responsive UI, cancel, errors, the cache."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+
+from conftest import CLIP_FRAMES, FakeInfer, KNOWN_FRAME, write_cache
+from engine.cache import ResultsCache
+
+
+def test_worker_runs_to_the_end_and_ui_stays_responsive(make_window, qtbot, clip):
+    fake = FakeInfer(delay_s=0.01)
+    w = make_window(infer_fn=fake)
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(w.session.is_running()))
+    timer.start(10)
+    w.session.auto_infer = True
+    assert w.open_path(clip)
+    qtbot.waitUntil(lambda: w.session.is_running(), timeout=2000)
+    assert w.progress_bar.isVisible() and w.cancel_button.isVisible()
+    qtbot.waitUntil(lambda: w.session.last_worker_outcome is not None, timeout=10000)
+    timer.stop()
+    assert w.session.last_worker_outcome == "succeeded"
+    assert fake.calls == 1 and fake.thread_names[0] != threading.main_thread().name
+    # the event loop kept running timers while the worker ran (≥ 0.4 s of work at 10 ms ticks)
+    assert sum(ticks) >= 10
+    cache_path = clip.with_name(clip.name + ".stv.h5")
+    assert cache_path.exists()
+    with ResultsCache.open(cache_path) as cache:
+        assert cache.run_names == ["demo"] and cache.run("demo").completed_frames == CLIP_FRAMES
+    run = w.state.run
+    assert run is not None and run.has_result.all() and run.reader is not None
+    assert run.class_names[0] == "walk"  # real names once the cache is read back
+    assert not w.progress_bar.isVisible()
+    assert w.track_list.rowCount() > 0 and len(w.timeline.action_curves) == 6
+    assert w.session.worker_thread is None
+
+
+def test_results_appear_live_while_the_worker_runs(make_window, qtbot, clip):
+    fake = FakeInfer(delay_s=0.03)
+    w = make_window(infer_fn=fake)
+    w.open_path(clip)
+    w.session.start_inference()
+    qtbot.waitUntil(lambda: w.state.run is not None and w.state.run.has_result[3], timeout=5000)
+    assert w.session.is_running()
+    assert w.progress_bar.value() >= 1
+    w.state.set_frame(2)
+    w.video_view.render_now()
+    assert w.video_view.current_result is not None
+    assert sum(b.isVisible() for b in w.video_view.boxes.boxes.items) > 0
+    w.session.stop_inference()
+    assert w.session.last_worker_outcome == "cancelled"
+
+
+def test_cancel_mid_run_keeps_what_was_written(make_window, qtbot, clip):
+    fake = FakeInfer(delay_s=0.02)
+    w = make_window(infer_fn=fake)
+    w.open_path(clip)
+    w.session.start_inference()
+    qtbot.waitUntil(lambda: w.state.run is not None and w.state.run.frames_done >= 5, timeout=5000)
+    qtbot.mouseClick(w.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.session.last_worker_outcome is not None, timeout=5000)
+    assert w.session.last_worker_outcome == "cancelled"
+    done = w.state.run.frames_done
+    assert 5 <= done < CLIP_FRAMES
+    assert "Cancelled" in w.statusBar().currentMessage()
+    with ResultsCache.open(clip.with_name(clip.name + ".stv.h5")) as cache:
+        assert 5 <= cache.run("demo").completed_frames <= done
+    # running again resumes and completes
+    w.session.start_inference()
+    qtbot.waitUntil(lambda: w.session.last_worker_outcome == "succeeded", timeout=10000)
+    assert w.state.run.has_result.all()
+
+
+def test_reopening_shows_cached_results_at_once(make_window, clip):
+    write_cache(clip)
+    fake = FakeInfer()
+    w = make_window(infer_fn=fake)
+    w.session.auto_infer = True
+    w.open_path(clip)
+    assert w.state.run is not None and w.state.run.has_result.all()
+    assert w.state.run.frame(KNOWN_FRAME) is not None
+    assert not w.session.auto_infer_pending() and fake.calls == 0
+
+
+def test_partial_cache_is_shown_then_resumed(make_window, qtbot, clip):
+    write_cache(clip, frames=10)
+    fake = FakeInfer()
+    w = make_window(infer_fn=fake)
+    w.session.auto_infer = True
+    w.open_path(clip)
+    assert w.state.run.frames_done == 10  # shown before the worker starts
+    qtbot.waitUntil(lambda: w.session.last_worker_outcome == "succeeded", timeout=10000)
+    assert fake.calls == 1 and w.state.run.has_result.all()
+
+
+def test_worker_failure_shows_the_reason(make_window, qtbot, clip, errors):
+    w = make_window(infer_fn=FakeInfer(fail_at=4))
+    w.open_path(clip)
+    w.session.start_inference()
+    qtbot.waitUntil(lambda: w.session.last_worker_outcome is not None, timeout=5000)
+    assert w.session.last_worker_outcome == "failed"
+    assert errors and "fake failure at frame 4" in errors[-1][1]
+    w.state.set_frame(2)  # still usable, with the frames that were written
+    w.video_view.render_now()
+    assert w.video_view.displayed_frame == 2
+
+
+def test_synchronous_worker(qtbot, clip):
+    from stviewer.session import Session
+    from stviewer.state import ViewerState
+
+    state = ViewerState()
+    session = Session(state, infer_fn=FakeInfer(), auto_infer=False, threaded=False)
+    assert session.open_path(clip)
+    session.start_inference()  # returns when done
+    assert session.last_worker_outcome == "succeeded"
+    assert state.run.has_result.all() and state.run.reader is not None
+    session.close()
+    assert state.video is None
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:demo model")
+def test_worker_with_the_real_pipeline(make_window, qtbot, clip):
+    pytest.importorskip("engine.model")
+    pytest.importorskip("engine.tracking")
+    w = make_window()
+    w.open_path(clip)
+    w.session.start_inference()
+    qtbot.waitUntil(lambda: w.session.last_worker_outcome is not None, timeout=120000)
+    assert w.session.last_worker_outcome == "succeeded", w.statusBar().currentMessage()
+    assert w.state.run.has_result.all()
