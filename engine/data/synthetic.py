@@ -16,7 +16,10 @@ whole clip); with 3-4 actors one may be a *distractor* doing a different action.
 label is the action a strict majority of the actors perform, in every frame.
 
 Boxes: the tight box of each actor's whole drawn figure (outline included, occluded parts too),
-clipped to the frame; frames where an actor is entirely outside have no row. ``visibility`` is
+clipped to the frame; frames where an actor is entirely outside have no row. Rows of a figure
+less than 20 % inside the frame (a hand poking in) are "don't care" rows: flag 0, class 8
+(MOT's distractor class), which evaluation ignores both ways (TrackEval's MOT16+ preprocessing);
+all other rows are flag 1, class 1. ``visibility`` is
 the fraction of the figure's pixels (including those outside the frame) that are visible, i.e.
 neither outside the frame nor covered by a nearer actor. Nearer = lower feet (larger ground y);
 nearer figures are larger and drawn later.
@@ -48,6 +51,9 @@ SEED_STRIDE = 100003
 DEFAULT_SIZE = (360, 640)
 DEFAULT_FRAMES = 64
 DEFAULT_FPS = 25.0
+PEDESTRIAN = 1  # MOT class of a counted row
+DONT_CARE = 8  # MOT "distractor" class with flag 0: ignored by evaluation, detections on it not penalised
+MIN_INSIDE = 0.2  # a figure less than this fraction inside the frame gets a don't-care row
 LABEL_RULE = ("clip label = the action a strict majority of the actors perform: all actors but at most one "
               "(a distractor, only with 3-4 actors) perform it, and two of them stay in the frame throughout")
 
@@ -64,6 +70,7 @@ class SyntheticClip:
     boxes: list[np.ndarray]  # T x (N_t, 4) float32
     ids: list[np.ndarray]  # T x (N_t,) int64 track ids (1-based)
     visibility: list[np.ndarray]  # T x (N_t,) float32 in [0, 1]
+    considered: list[np.ndarray]  # T x (N_t,) bool: False = mostly outside the frame ("don't care" row)
     actor_actions: dict[int, str]  # track id -> action
     label: str
     seed: int
@@ -88,10 +95,11 @@ class SyntheticClip:
     def gt_rows(self) -> np.ndarray:
         """(M, 9) float64 MOT16+ ground-truth rows, sorted by frame then id (1-based frames and boxes)."""
         rows = []
-        for t, (boxes, ids, vis) in enumerate(zip(self.boxes, self.ids, self.visibility)):
-            for box, track_id, v in zip(boxes.tolist(), ids.tolist(), vis.tolist()):
+        for t, (boxes, ids, vis, keep) in enumerate(zip(self.boxes, self.ids, self.visibility, self.considered)):
+            for box, track_id, v, k in zip(boxes.tolist(), ids.tolist(), vis.tolist(), keep.tolist()):
+                flag, cls = (1, PEDESTRIAN) if k else (0, DONT_CARE)
                 rows.append([t + 1, track_id, box[0] + 1, box[1] + 1, box[2] - box[0], box[3] - box[1],
-                             1, 1, round(float(v), 4)])
+                             flag, cls, round(float(v), 4)])
         return np.array(rows, np.float64).reshape(-1, 9)
 
 
@@ -227,12 +235,12 @@ def generate_clip(*, seed: int, num_frames: int = DEFAULT_FRAMES, size: tuple[in
 
     frames = np.empty((num_frames, h_img, w_img, 3), np.uint8)
     id_maps = np.zeros((num_frames, h_img, w_img), np.uint8) if return_id_maps else None
-    all_boxes, all_ids, all_vis = [], [], []
+    all_boxes, all_ids, all_vis, all_considered = [], [], [], []
     for t in range(num_frames):
         frame = frames[t]
         frame[:] = background_image
         id_map = id_maps[t] if id_maps is not None else np.zeros((h_img, w_img), np.uint8)
-        drawn = []  # (track_id, clipped box, total pixels)
+        drawn = []  # (track_id, clipped box, total pixels, inside pixels)
         for plan in order:
             pose = pose_at(plan.motion, t, yaw=None if plan.yaws is None else float(plan.yaws[t]))
             geometry = place(pose, x=float(plan.xs[t]), ground_y=plan.ground_y, height=plan.height)
@@ -254,16 +262,18 @@ def generate_clip(*, seed: int, num_frames: int = DEFAULT_FRAMES, size: tuple[in
             inside = mask[y1 - oy:y2 - oy, x1 - ox:x2 - ox]
             id_map[y1:y2, x1:x2][inside > 0] = plan.track_id
             draw_figure(frame, geometry, style=plan.style)
-            drawn.append((plan.track_id, (x1, y1, x2, y2), total))
+            drawn.append((plan.track_id, (x1, y1, x2, y2), total, int(np.count_nonzero(inside))))
         drawn.sort(key=lambda d: d[0])
         boxes = np.array([d[1] for d in drawn], np.float32).reshape(-1, 4)
         ids = np.array([d[0] for d in drawn], np.int64)
         vis = np.array([np.count_nonzero(id_map[y1:y2, x1:x2] == tid) / total
-                        for tid, (x1, y1, x2, y2), total in drawn], np.float32)
+                        for tid, (x1, y1, x2, y2), total, _ in drawn], np.float32)
+        all_considered.append(np.array([inside >= MIN_INSIDE * total for _, _, total, inside in drawn], bool))
         all_boxes.append(boxes)
         all_ids.append(ids)
         all_vis.append(vis)
     return SyntheticClip(frames=frames, boxes=all_boxes, ids=all_ids, visibility=all_vis,
+                         considered=all_considered,
                          actor_actions={p.track_id: p.motion.action for p in plans}, label=clip_action,
                          seed=int(seed), fps=float(fps), id_maps=id_maps, distractors=distractors)
 

@@ -57,6 +57,23 @@ def test_boxes_contain_exactly_the_drawn_figures(seed):
                 assert ys.size / max(1, (x2 - x1) * (y2 - y1)) < 1.0
             rows += 1
     assert rows > 0
+    gt = clip.gt_rows()
+    considered = np.concatenate(clip.considered)
+    assert gt.shape == (rows, 9)
+    assert np.all(gt[considered, 6:8] == [1, 1]) and np.all(gt[~considered, 6:8] == [0, 8])
+
+
+def test_figures_mostly_outside_the_frame_get_dont_care_rows():
+    seen = 0
+    for seed in range(30, 40):
+        clip = generate_clip(seed=seed, num_frames=40, size=(90, 160), return_id_maps=True)
+        for t in range(clip.num_frames):
+            for (x1, y1, x2, y2), keep, vis in zip(clip.boxes[t], clip.considered[t], clip.visibility[t]):
+                touches_edge = x1 == 0 or x2 == 160 or y1 == 0 or y2 == 90
+                if not keep:
+                    seen += 1
+                    assert touches_edge and vis < 0.2
+    assert seen > 0
 
 
 def test_figures_change_the_pixels_inside_their_boxes():
