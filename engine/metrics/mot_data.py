@@ -101,6 +101,11 @@ def build_sequence_data(
     gt_classes = gt.classes
     if semantics == "mot16":
         gt_keep_all &= gt_classes == PEDESTRIAN_CLASS
+        if preprocess:  # TrackEval refuses unknown classes when it preprocesses
+            invalid = np.setdiff1d(np.unique(gt_classes), np.arange(1, 14))
+            if invalid.size:
+                raise ValueError(f"{gt.path}: gt classes {invalid.tolist()} are not MOTChallenge classes 1..13 "
+                                 "(use MOT15 semantics or disable distractor removal)")
     tr_frames, tr_all_ids, tr_boxes = pred.frames, pred.ids, pred.ltwh
 
     gt_ids, tracker_ids, similarities = [], [], []

@@ -71,6 +71,11 @@ def test_semantics_checks():
         evaluate_sequence(gt15, records(two_people(), "results"), gt_semantics="mot16")
     with pytest.raises(ValueError):
         evaluate_sequence(gt15, records(two_people(), "results"), num_timesteps=3)
+    gt16 = records(two_people(), "gt")
+    gt16.values[0, 7] = 42
+    with pytest.raises(ValueError, match="42"):
+        evaluate_sequence(gt16, records(two_people(), "results"))
+    evaluate_sequence(gt16, records(two_people(), "results"), remove_distractor_matches=False)
 
 
 # ----------------------------------------------------------------------------- stv eval
