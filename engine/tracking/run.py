@@ -51,9 +51,9 @@ def track_sequence(
         frame_idx, table = np.zeros(0, np.int64), np.zeros((0, 7))
     ids = table[:, 5].astype(np.int64)
     if backfill_tentative and ids.size:
-        # A tentative track is removed at its first unmatched frame, so its rows are consecutive
-        # and it was confirmed iff it reached confirm_hits rows (or was born in the first frame,
-        # where tracks start confirmed).
+        # Every row of a track is a matched frame, and a tentative track is confirmed exactly when
+        # it reaches confirm_hits matches, so it was confirmed iff it has >= confirm_hits rows (or
+        # was born in the first frame, where tracks start confirmed). Lost tracks are not output.
         unique, counts = np.unique(ids, return_counts=True)
         first_frame_ids = np.unique(ids[frame_idx == 0])
         confirmed = unique[(counts >= tracker.confirm_hits) | np.isin(unique, first_frame_ids)]
