@@ -23,6 +23,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+LAMBDA_BIAS_INIT = -2.0
+
 
 class TemporalPropagation(nn.Module):
     """F (B, T, D, h, w), state (B, C, h, w) or None -> (G (B, T, C, h, w), state or None)."""
@@ -44,6 +46,9 @@ class TemporalPropagation(nn.Module):
             nn.Conv2d(in_channels, groups * kernel_size * kernel_size, kernel_size=1) for _ in self.directions)
         self.lam_logits = nn.ModuleList(nn.Conv2d(in_channels, channels, kernel_size=1) for _ in self.directions)
         self.merge = nn.Conv2d(len(self.directions) * channels, channels, kernel_size=1)
+        for conv in self.lam_logits:
+            # lambda starts near sigmoid(-2) = 0.12: the state keeps most of its past (long memory)
+            nn.init.constant_(conv.bias, LAMBDA_BIAS_INIT)
 
     def forward(self, features: torch.Tensor, *, state: torch.Tensor | None = None
                 ) -> tuple[torch.Tensor, torch.Tensor | None]:
