@@ -1,7 +1,7 @@
 """Run a tracker over a whole sequence of per-frame detections (used by `stv track` and tests).
 
 Offline extras, both on by default because the whole sequence is known:
-* backfill: a track's tentative frames (before ``confirm_hits`` consecutive matches confirmed it)
+* backfill: a track's tentative frames (before ``confirm_hits`` matches confirmed it)
   are output once it is confirmed; tentative tracks that die unconfirmed are dropped.
 * gap interpolation (:func:`engine.tracking.interpolation.interpolate_gaps`) up to
   ``interpolate_gaps_up_to`` missing frames (default 20, ByteTrack's value).
