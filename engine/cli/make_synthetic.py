@@ -1,6 +1,7 @@
 """`stv make-synthetic OUT --clips N --seed S`: write the synthetic action + tracking benchmark.
 
     stv make-synthetic data/synth --clips 600 --seed 0 [--frames 64] [--size 360x640] [--fps 25] [--workers 2]
+                                 [--preview]
 
 Layout and label rule: engine/data/synthetic.py. Same arguments -> identical ground truth and labels.
 """
@@ -28,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=_size, default=(360, 640), help="HEIGHTxWIDTH (default 360x640)")
     parser.add_argument("--fps", type=float, default=25.0, help="frame rate written to the videos (default 25)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument("--preview", action="store_true",
+                        help="also write OUT/actions.png: every action's motion program, 8 frames each")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -61,6 +64,12 @@ def run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     elapsed = time.perf_counter() - start
+    if args.preview:
+        import cv2
+
+        from engine.data.synthetic import render_action_sheet
+
+        cv2.imwrite(str(index.parent / "actions.png"), cv2.cvtColor(render_action_sheet(), cv2.COLOR_RGB2BGR))
     print(f"wrote {args.clips} clips ({args.frames} frames, {args.size[0]}x{args.size[1]}) to {index.parent} "
           f"in {elapsed:.1f} s ({elapsed / args.clips:.2f} s/clip)")
     return 0

@@ -78,7 +78,7 @@ def random_motion(action: str, rng: np.random.Generator) -> Motion:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}; expected one of {ACTIONS}")
     low, high = {"walk": (14, 18), "run": (9, 11), "jump": (12, 14), "wave": (8, 11),
-                 "crouch": (13, 16), "spin": (12, 16)}[action]
+                 "crouch": (12, 15), "spin": (12, 16)}[action]
     side = 1 if rng.random() < 0.5 else -1
     if action in MOVING_ACTIONS:
         yaw = side * (90.0 - rng.uniform(0.0, 25.0))  # facing its direction of travel
@@ -169,7 +169,7 @@ def pose_at(motion: Motion, frame: int | float, *, yaw: float | None = None) -> 
             lu, lf, ru, rf = hang_u, hang_f, wave_u, wave_f
         return Pose(lt, ls, rt, rs, lu, lf, ru, rf, lean=0.0, yaw=base_yaw)
     if act == "crouch":
-        depth = 0.5 - 0.5 * c
+        depth = min(1.0, 1.3 * (0.5 - 0.5 * c))  # lingers at the bottom: little time standing
         lt, ls = _leg(90 * a * depth, 115 * a * depth, abd=6)
         rt, rs = _leg(90 * a * depth, 115 * a * depth, abd=6)
         lu, lf = _arm(85 * depth, 5, abd=8)

@@ -144,7 +144,9 @@ def _plan_actors(rng: np.random.Generator, *, action: str, num_actors: int, num_
     distractors: list[int] = []
     if num_actors >= 3 and rng.random() < distractor_probability:
         others = [a for a in ACTIONS if a != action]
-        actions[-1] = others[int(rng.integers(len(others)))]
+        # distractors walk or run more often: they cross the scene, enter and leave
+        weights = np.array([2.0 if a in MOVING_ACTIONS else 1.0 for a in others])
+        actions[-1] = others[int(rng.choice(len(others), p=weights / weights.sum()))]
         distractors.append(num_actors)
     # depth lanes: ground lines kept apart so crossings occlude only partly
     low, high = 0.56 * h_img, 0.97 * h_img
@@ -289,7 +291,7 @@ def render_action_strip(action: str, *, seed: int = 0, num_frames: int = 8, step
         motion = Motion(action=motion.action, period=motion.period, phase=motion.phase, yaw=yaw,
                         side=motion.side, amplitude=motion.amplitude)
     style = ActorStyle(shirt=(230, 60, 50), trousers=(40, 60, 150), skin=(230, 190, 160), shoes=(40, 40, 40))
-    cell_w, cell_h = int(height * 1.1), int(height * 1.45)
+    cell_w, cell_h = int(height * 1.1), int(height * 1.75)  # room for a jump with arms overhead
     strip = np.full((cell_h, cell_w * num_frames, 3), 200, np.uint8)
     for k in range(num_frames):
         pose = pose_at(motion, k * step)

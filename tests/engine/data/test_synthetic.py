@@ -215,7 +215,8 @@ def test_cli_writes_a_benchmark(tmp_path, capsys):
     from engine.cli.main import main
 
     assert main(["make-synthetic", str(tmp_path / "out"), "--clips", "2", "--seed", "1", "--frames", "6",
-                 "--size", "96x160", "--quiet"]) == 0
+                 "--size", "96x160", "--quiet", "--preview"]) == 0
+    assert cv2.imread(str(tmp_path / "out" / "actions.png")) is not None
     assert len(read_benchmark(tmp_path / "out").clips) == 2
     assert "wrote 2 clips" in capsys.readouterr().out
     assert main(["make-synthetic", str(tmp_path / "x"), "--clips", "0", "--seed", "1"]) == 2
