@@ -162,6 +162,7 @@ def test_written_benchmark_is_deterministic_and_readable(tmp_path):
         other = tmp_path / "b" / "clips" / clip.name
         assert clip.gt.read_bytes() == (other / "gt" / "gt.txt").read_bytes()
         assert clip.labels.read_bytes() == (other / "labels.json").read_bytes()
+        assert clip.video.read_bytes() == (other / "video.mp4").read_bytes()
         labels = read_clip_labels(clip.labels)
         assert labels["label"] == clip.label and set(labels["actors"]) <= set(range(1, 5))
         gt = read_gt(clip.gt, seq_length=12)
@@ -194,6 +195,11 @@ def test_video_reads_back_with_cv2_and_pyav(tmp_path):
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
     assert len(frames) == 16 and frames[0].shape == (180, 320, 3)
     assert min(cv2.PSNR(a, b) for a, b in zip(original, frames)) > 28
+    from engine.video import open_video
+
+    with open_video(clip.video) as source:  # the engine's own reader sees the same frames as cv2
+        assert len(source) == 16 and source.fps == 25.0
+        assert all(np.array_equal(source[k], decoded[k]) for k in (0, 7, 15))
 
 
 def test_malformed_files_name_the_file(tmp_path):
