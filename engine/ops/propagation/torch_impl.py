@@ -28,14 +28,19 @@ def propagate_torch(x: torch.Tensor, w: torch.Tensor, lam: torch.Tensor, *,
     # group view: (B, G, C/G, ...) state against (B, G, 1, ...) gates broadcasts without copies
     grouped = (batch, groups, channels // groups, height, width)
 
+    # unbind once: indexing x[:, :, t] per step would make autograd build a zero tensor of x's full
+    # size for every step in the backward pass (T * K*K of them for w); unbind's backward is one stack
+    inputs = (lam * x).unbind(2)
+    gates = [per_step.unbind(2) for per_step in w.unbind(3)]  # gates[t][k]: (B, G, H, W)
+
     previous = x.new_zeros(grouped) if h0 is None else h0.to(compute).reshape(grouped)
     outputs: list[torch.Tensor | None] = [None] * steps
     for t in (reversed(range(steps)) if reverse else range(steps)):
         padded = F.pad(previous, (r, r, r, r)) if r else previous
-        current = (lam[:, :, t] * x[:, :, t]).reshape(grouped)
+        current = inputs[t].reshape(grouped)
         for k, (di, dj) in enumerate(offsets):
             neighbour = padded[..., r + di:r + di + height, r + dj:r + dj + width]
-            current = current + w[:, :, k, t].unsqueeze(2) * neighbour
+            current = current + gates[t][k].unsqueeze(2) * neighbour
         outputs[t] = current.reshape(batch, channels, height, width)
         previous = current
     h = torch.stack(outputs, dim=2)
