@@ -43,7 +43,7 @@ def make_app(argv: list[str] | None = None):
 
     from stviewer.colors import DARK_STYLESHEET
 
-    pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)  # trails opt in
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
     app.setApplicationName("stviewer")
     app.setOrganizationName("stviewer")

@@ -16,6 +16,7 @@ from stviewer.workers import InferenceWorker, WorkerThread
 
 RESULTS_SUFFIXES = (".h5", ".hdf5")
 DEMO_RUN_NAMES = ("demo", "demo-random-init")
+AUTO_INFER_DELAY_MS = 200
 
 
 def is_results_file(path: str | Path) -> bool:
@@ -81,15 +82,16 @@ class Session(QObject):
         self.video_path = path
         self.cache_path = Path(cache_path) if cache_path is not None else cache_path_for(path)
         self.state.set_video(video)
+        video.start_background_index()  # warm random seeks (a no-op for image sequences)
         self.opened.emit(str(path))
         self.status.emit(f"{path.name}: {len(video)} frames, {video.width}×{video.height}, {video.fps:.3g} fps")
         self._load_cache(run_name)
         if infer if infer is not None else self.auto_infer:
             run = self.state.run
             if run is None or not run.has_result.all():
-                # after the first frame is on screen (torch loads in the worker, not before it)
                 self._auto_infer_pending = True
-                QTimer.singleShot(0, self._auto_start)
+                # a moment after the first frame is painted: torch loads in the worker, not before it
+                QTimer.singleShot(AUTO_INFER_DELAY_MS, self._auto_start)
         return True
 
     _auto_infer_pending = False

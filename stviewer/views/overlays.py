@@ -113,7 +113,7 @@ class TrailOverlay:
         self.curves = _Pool(self._make_curve)
 
     def _make_curve(self) -> pg.PlotCurveItem:
-        item = pg.PlotCurveItem()
+        item = pg.PlotCurveItem(antialias=True)  # short curves: smooth is cheap here
         item.setZValue(18)
         self._viewbox.addItem(item)
         return item
@@ -172,7 +172,8 @@ class HeatmapOverlay:
         a = a / peak if peak > 0 else np.zeros_like(a)
         h, w = a.shape
         a = cv2.resize(a, (w * self.UPSAMPLE, h * self.UPSAMPLE), interpolation=cv2.INTER_LINEAR)
-        self.image.setImage(np.ascontiguousarray(a), levels=(0.0, 1.0), autoLevels=False)
+        a8 = np.ascontiguousarray(np.clip(a * 255.0 + 0.5, 0, 255).astype(np.uint8))  # uint8: direct LUT path
+        self.image.setImage(a8, levels=(0, 255), autoLevels=False)
         H, W = frame_size
         rect = QRectF(0, 0, W, H)
         if rect != self._rect:

@@ -76,7 +76,11 @@ class VideoView(QWidget):
     def request_render(self, *_args) -> None:
         if not self._render_pending:
             self._render_pending = True
-            QTimer.singleShot(0, self.render_now)
+            QTimer.singleShot(0, self._render_if_pending)
+
+    def _render_if_pending(self) -> None:
+        if self._render_pending:  # not already drawn by an explicit render_now()
+            self.render_now()
 
     def render_now(self) -> None:
         """Decode and draw the current frame with its overlays (synchronously)."""
@@ -86,11 +90,14 @@ class VideoView(QWidget):
             return
         t0 = time.perf_counter()
         k = st.frame
-        frame = st.video[k]
+        # exact when decoded-frame cache holds it, else the background indexer's proxy, else an exact seek
+        frame = st.video.get_display_frame(k)
         if frame.dtype != np.uint8 or not frame.flags.c_contiguous:
             frame = np.ascontiguousarray(frame, dtype=np.uint8)
         first = self.displayed_frame < 0
-        self.image.setImage(frame, levels=(0, 255), autoLevels=False)
+        # uint8 RGB with no levels is shown as-is (0..255): pyqtgraph then skips its per-pixel rescale, which
+        # levels=(0, 255) would still run (~2 ms per 720p frame); autoLevels=False skips the min/max scan
+        self.image.setImage(frame, autoLevels=False, levels=None)
         if first:
             self.viewbox.setRange(xRange=(0, frame.shape[1]), yRange=(0, frame.shape[0]), padding=0)
         self.displayed_frame = k

@@ -1,0 +1,68 @@
+"""The command line: --screenshot, argument errors, and `stv bench viewer` registration."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+
+from conftest import FakeInfer, KNOWN_FRAME, write_cache
+from stviewer.app import build_parser, main, parse_size
+
+
+def test_screenshot_of_cached_results(qtbot, cached_clip, tmp_path):
+    out = tmp_path / "shot.png"
+    assert main(["--screenshot", str(out), "--frame", str(KNOWN_FRAME), "--size", "1200x800",
+                 str(cached_clip)]) == 0
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1200, 800)
+    pixels = np.array([[image.pixelColor(x, y).lightness() for x in range(0, 1200, 40)] for y in range(0, 800, 40)])
+    assert pixels.std() > 10  # not a blank window
+
+
+def test_screenshot_runs_the_model_when_needed(qtbot, clip, tmp_path, monkeypatch):
+    fake = FakeInfer()
+    import stviewer.session as session_module
+
+    original = session_module.Session.__init__
+
+    def with_fake(self, *args, **kwargs):
+        kwargs["infer_fn"] = fake
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(session_module.Session, "__init__", with_fake)
+    out = tmp_path / "shot.png"
+    assert main(["--screenshot", str(out), "--frame", "5", "--size", "1000x700", str(clip)]) == 0
+    assert out.exists() and fake.calls == 1
+    assert clip.with_name(clip.name + ".stv.h5").exists()
+
+
+def test_screenshot_failures_are_reported(qtbot, cached_clip, tmp_path, capsys):
+    out = tmp_path / "shot.png"
+    assert main(["--screenshot", str(out), "--frame", "999", str(cached_clip)]) == 1
+    assert "outside" in capsys.readouterr().err
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\x00" * 100)
+    assert main(["--screenshot", str(out), str(bad)]) == 1
+    assert str(bad) in capsys.readouterr().err
+    assert main(["--screenshot", str(out), str(tmp_path / "missing.mp4")]) == 2
+    assert main(["--screenshot", str(out), "--size", "big", str(cached_clip)]) == 2
+    assert not out.exists()
+
+
+def test_arguments():
+    args = build_parser().parse_args(["video.mp4", "--model", "ckpt.pt"])
+    assert args.path == "video.mp4" and args.model == "ckpt.pt" and args.screenshot is None
+    assert parse_size("640x480") == (640, 480)
+    with pytest.raises(ValueError):
+        parse_size("10x10")
+
+
+def test_bench_viewer_is_registered():
+    import argparse
+
+    from engine.cli import bench
+
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    args = parser.parse_args(["viewer", "--frames", "10"])
+    assert args.frames == 10 and args._bench.__module__ == "stviewer.bench"
