@@ -231,3 +231,38 @@ def backward(x: torch.Tensor, w: torch.Tensor, lam: torch.Tensor, h0_f32: torch.
             k.backward_gates[(rows,)](adjoint, h, h0_f32, dw, **geo, REVERSE=int(reverse), BLOCK=block,
                                       num_warps=warps, num_stages=1)
     return dx, dw, dlam, dh0
+
+
+def compile_for_gpu(*, dtype: str = "fp32", kernel_size: int = 3, reverse: bool = False, block: int = 1024,
+                    arch: int = 90, num_warps: int = 8) -> dict[str, str]:
+    """Compile the three kernels for an NVIDIA GPU of compute capability ``arch`` without needing one.
+
+    Returns {kernel name: PTX}. Lets a machine without CUDA check that the kernels (tested there only
+    in the interpreter, which accepts more than the compiler) really compile. Call it in a process
+    where TRITON_INTERPRET is unset, since ``kernels()`` is built once per process.
+    """
+    from triton import compile as triton_compile
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    k = kernels()
+    element = "*" + dtype
+    sizes = {n: "i32" for n in ("C", "T", "H", "W", "HW", "CPG", "G")}
+    constants = {"REVERSE": int(reverse), "K": kernel_size, "R": kernel_size // 2, "BLOCK": block}
+    constexpr = {n: "constexpr" for n in constants}
+    signatures = {
+        "forward": (k.forward, dict(x_ptr=element, w_ptr=element, lam_ptr=element, h_ptr=element,
+                                    state_ptr="*fp32")),
+        "backward_state": (k.backward_state, dict(w_ptr=element, x_ptr=element, lam_ptr=element,
+                                                  grad_h_ptr=element, grad_last_ptr=element, adjoint_ptr="*fp32",
+                                                  dx_ptr=element, dlam_ptr=element, dh0_ptr="*fp32")),
+        "backward_gates": (k.backward_gates, dict(adjoint_ptr="*fp32", h_ptr=element, h0_ptr="*fp32",
+                                                  dw_ptr=element)),
+    }
+    ptx = {}
+    for name, (fn, pointers) in signatures.items():
+        source = ASTSource(fn, {**pointers, **sizes, **constexpr}, constants)
+        compiled = triton_compile(source, target=GPUTarget("cuda", arch, 32),
+                                  options=dict(num_warps=num_warps, num_stages=1))
+        ptx[name] = compiled.asm["ptx"]
+    return ptx
