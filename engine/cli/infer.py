@@ -87,7 +87,7 @@ def export_mot(cache_path: Path, run_name: str, mot_path: Path) -> int:
     with ResultsCache.open(cache_path, mode="r") as cache:
         rows = cache.run(run_name).track_rows()  # (N, 7) [frame, id, x1, y1, x2, y2, score]
     rows = np.asarray(rows, dtype=np.float64).reshape(-1, 7)
-    write_results(mot_path, frames=rows[:, 0].astype(np.int64), ids=rows[:, 1].astype(np.int64),
+    write_results(mot_path, frame_indices=rows[:, 0].astype(np.int64), track_ids=rows[:, 1].astype(np.int64),
                   boxes_xyxy=rows[:, 2:6], scores=rows[:, 6])
     return len(rows)
 

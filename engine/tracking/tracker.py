@@ -295,6 +295,8 @@ class ByteTracker:
 
     def _add_tracks(self, det_rows, dets, embeddings):
         k = det_rows.size
+        if embeddings is not None:
+            self._ensure_embedding(embeddings.shape[1])  # sized to the tracks that exist before these
         mean, cov = self.kalman.initiate(xyxy_to_cxcywh(dets[det_rows, :4]))
         confirmed = self.frame_count == 1 or self.confirm_hits <= 1
         self._mean = np.concatenate([self._mean, mean])
@@ -307,7 +309,6 @@ class ByteTracker:
         self._score = np.concatenate([self._score, dets[det_rows, 4]])
         self._det_index = np.concatenate([self._det_index, det_rows])
         if embeddings is not None:
-            self._ensure_embedding(embeddings.shape[1])
             self._embedding = np.concatenate([self._embedding, embeddings[det_rows]])
         elif self._embedding is not None:
             self._embedding = np.concatenate([self._embedding, np.zeros((k, self._embedding.shape[1]))])

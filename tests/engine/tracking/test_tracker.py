@@ -174,3 +174,14 @@ def test_track_sequence_backfills_confirmed_tracks_only():
     assert f[t == 2].tolist() == [1, 2]  # frame 1 was tentative, output retroactively
     f2, t2, *_ = track_sequence(frames, interpolate_gaps_up_to=0, backfill_tentative=False)
     assert f2[t2 == 2].tolist() == [2]
+
+
+def test_embeddings_arriving_with_the_first_tracks_keep_arrays_aligned():
+    """Regression: the embedding table was sized after the new tracks were appended, then appended again."""
+    tracker = ByteTracker(confirm_hits=1)
+    dets = np.array([[0, 0, 10, 10, 0.9], [50, 50, 60, 60, 0.9], [100, 0, 110, 10, 0.9]], np.float32)
+    emb = np.eye(3, 4, dtype=np.float32)
+    tracker.update(np.zeros((0, 5), np.float32))
+    for _ in range(3):
+        out = tracker.update(dets, embeddings=emb)
+    assert sorted(out[:, 5].tolist()) == [1, 2, 3]
