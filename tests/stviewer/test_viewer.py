@@ -235,3 +235,51 @@ def test_drop_opens_file(make_window, clip):
                        Qt.KeyboardModifier.NoModifier)
     w.dropEvent(event)
     assert w.session.video_path == clip
+
+
+def test_open_mot_sequence_folder(make_window, tmp_path, errors):
+    import cv2
+
+    seq = tmp_path / "SEQ-01"
+    (seq / "img1").mkdir(parents=True)
+    for k in range(6):
+        frame = np.full((120, 160, 3), 40 * k, np.uint8)
+        cv2.imwrite(str(seq / "img1" / f"{k + 1:06d}.jpg"), frame)
+    (seq / "seqinfo.ini").write_text("[Sequence]\nname=SEQ-01\nimDir=img1\nframeRate=10\nseqLength=6\n"
+                                     "imWidth=160\nimHeight=120\nimExt=.jpg\n")
+    w = make_window()
+    assert w.open_path(seq), errors
+    assert w.state.num_frames == 6 and w.state.fps == 10
+    assert w.session.cache_path == seq / "stv_results.h5"
+    w.state.set_frame(5)
+    w.video_view.render_now()
+    assert w.video_view.image.image.shape == (120, 160, 3)
+    assert "00:00.500" in w.video_view.frame_label.text()
+
+
+def test_space_plays_while_the_video_has_focus(make_window, qtbot, clip):
+    w = make_window()
+    w.open_path(clip)
+    w.video_view.graphics.setFocus()
+    qtbot.keyClick(w.video_view.graphics, Qt.Key.Key_Space)
+    assert w.state.playing
+    qtbot.keyClick(w.video_view.graphics, Qt.Key.Key_Space)
+    assert not w.state.playing
+
+
+def test_cache_location_falls_back_when_the_folder_is_read_only(tmp_path, monkeypatch):
+    import os
+
+    from stviewer import cache_location
+
+    video = tmp_path / "ro" / "v.mp4"
+    video.parent.mkdir()
+    video.write_bytes(b"x")
+    assert cache_location.cache_path_for(video) == video.with_name("v.mp4.stv.h5")
+    monkeypatch.setattr(cache_location, "user_cache_dir", lambda: tmp_path / "user-cache")
+    real_access = os.access
+    monkeypatch.setattr(cache_location.os, "access",
+                        lambda p, mode: False if str(p) == str(video.parent) else real_access(p, mode))
+    fallback = cache_location.cache_path_for(video)
+    assert fallback.parent == tmp_path / "user-cache" and fallback.name.startswith("v.mp4-")
+    assert fallback.name.endswith(".stv.h5")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt, QTimer
 
@@ -51,6 +52,9 @@ def test_results_appear_live_while_the_worker_runs(make_window, qtbot, clip):
     w.video_view.render_now()
     assert w.video_view.current_result is not None
     assert sum(b.isVisible() for b in w.video_view.boxes.boxes.items) > 0
+    qtbot.waitUntil(lambda: len(w.timeline.action_curves) == 6 and w.track_list.rowCount() > 0, timeout=3000)
+    x, y = w.timeline.beta_curve.getData()
+    assert np.isfinite(y).sum() >= 3  # the timeline shows the frames done so far
     w.session.stop_inference()
     assert w.session.last_worker_outcome == "cancelled"
 
