@@ -37,6 +37,7 @@ def _load(path: Path):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not DEMO.is_file(), reason=f"{DEMO} is absent (train it with tools/train_demo.sh)")
 def test_demo_model_reaches_the_targets_on_fresh_clips(fresh_benchmark):
     from engine.data.synthetic import read_benchmark
     from engine.train.evaluate import evaluate_actions, load_eval_set
