@@ -129,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
 def traffic_bytes(x, w) -> tuple[int, int]:
     """(forward, forward + backward) bytes the Triton kernels must move at least: each tensor once.
 
-    forward: read x, lam, w, h0 (fp32); write h, h_last and the fp32 state (one plane per step).
+    forward: read x, lam, w, h0 (fp32); write h, h_last, and for fp16/bf16 the fp32 state (one plane
+    per step; fp32 inputs carry the state in h itself).
     backward, adjoint kernel: read w, x, lam, dL/dh, dL/dh_last; write the fp32 adjoint, dx, dlam, dh0.
     backward, dw kernel: read the adjoint, h, h0; write dw. (Re-reads of neighbours and of a group's
     planes by each of its K*K gates are not counted: they mostly hit the caches.)
@@ -138,7 +139,8 @@ def traffic_bytes(x, w) -> tuple[int, int]:
     volume = x.numel()
     gates = w.numel()
     plane = volume // x.shape[2]
-    forward = item * (3 * volume + gates + plane) + 4 * (plane + volume)
+    state = 0 if item == 4 else 4 * volume
+    forward = item * (3 * volume + gates + plane) + 4 * plane + state
     adjoint = item * (3 * volume + gates + plane) + 4 * volume + item * 2 * volume + 4 * plane
     gate_grads = 4 * volume + item * volume + 4 * plane + item * gates
     return forward, forward + adjoint + gate_grads

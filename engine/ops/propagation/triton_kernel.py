@@ -5,18 +5,18 @@ H*W pixels indexed (b, c, t); w and dw are planes indexed (b, g, k, t).
 
 forward  one program per (b, c) plane loops over all T steps (a single launch). Step t needs the
          previous step's state at neighbouring pixels that other threads computed, so the state goes
-         through global memory: an fp32 ping-pong buffer (2 planes per (b, c)) written at step t and
-         read at step t+1, with a block-wide barrier between steps. One program owns the whole plane
-         for all T, so there is no inter-program synchronisation; planes larger than BLOCK are
-         covered by a loop over spatial blocks inside the step. fp32 state and accumulation; h is
-         stored in the input dtype.
+         through global memory, with a block-wide barrier between steps: h itself for fp32 inputs,
+         else an fp32 ping-pong buffer (2 planes per (b, c)) so the carried state is never rounded.
+         One program owns the whole plane for all T, so there is no inter-program synchronisation;
+         planes larger than BLOCK are covered by a loop over spatial blocks inside the step. fp32
+         accumulation; h is stored in the input dtype.
 backward (1) adjoint recurrence, one program per (b, c) plane, reverse processing order, one launch:
              g_t = dL/dh_t + sum_k w_k,t'[p - d_k] * g_t'[p - d_k]   (t' the step processed after t;
              the transposed stencil: a gather with flipped offsets), stored in fp32; dx = g * lam,
              dlam = g * x, and dh0 = the adjoint carried past the first step.
          (2) dw[b, g, k, t, p] = sum_{c in g} g_t[c, p] * hp[c, p + d_k]: fully parallel, one program
-             per (b, g, k, t) row, reduces the C/G channels of the group in fp32 in-kernel (no atomics,
-             deterministic). hp is the saved h of the previous step (h0 at the first step).
+             per (b, g, t) for all K*K taps, reduces the C/G channels of the group in fp32 in-kernel (no
+             atomics, deterministic). hp is the saved h of the previous step (h0 at the first step).
 Loads in the step loops must not be software-pipelined across the barrier: launch with num_stages=1.
 """
 from __future__ import annotations
@@ -34,9 +34,10 @@ def kernels() -> SimpleNamespace:
     import triton.language as tl
 
     @triton.jit
-    def forward_kernel(x_ptr, w_ptr, lam_ptr, h_ptr, state_ptr,
+    def forward_kernel(x_ptr, w_ptr, lam_ptr, h0_ptr, h_ptr, state_ptr,
                        C, T, H, W, HW, CPG, G,
-                       REVERSE: tl.constexpr, K: tl.constexpr, R: tl.constexpr, BLOCK: tl.constexpr):
+                       REVERSE: tl.constexpr, K: tl.constexpr, R: tl.constexpr, BLOCK: tl.constexpr,
+                       STATE_IN_H: tl.constexpr):
         plane = tl.program_id(0).to(tl.int64)  # b * C + c
         b = plane // C
         group = (plane % C) // CPG
@@ -46,7 +47,13 @@ def kernels() -> SimpleNamespace:
         offs = tl.arange(0, BLOCK)
         for s in range(0, T):
             t = s + REVERSE * (T - 1 - 2 * s)
-            read_slot = state_ptr + state_base + ((s + 1) % 2) * HW
+            # the previous state: h0 at the first step; then h itself when it is fp32, else the fp32
+            # ping-pong buffer (so low-precision outputs do not round the carried state)
+            if STATE_IN_H:
+                stored_previous = h_ptr + plane_base + (t - 1 + 2 * REVERSE) * HW
+            else:
+                stored_previous = state_ptr + state_base + ((s + 1) % 2) * HW
+            read_slot = tl.where(s == 0, h0_ptr + plane * HW, stored_previous)
             write_slot = state_ptr + state_base + (s % 2) * HW
             for start in range(0, HW, BLOCK):
                 p = start + offs
@@ -63,7 +70,8 @@ def kernels() -> SimpleNamespace:
                     previous = tl.load(read_slot + p + (di * W + dj), mask=ok, other=0.0)
                     gate = tl.load(w_ptr + gate_base + (k * T + t) * HW + p, mask=inside, other=0.0)
                     acc += gate.to(tl.float32) * previous
-                tl.store(write_slot + p, acc, mask=inside)
+                if not STATE_IN_H:
+                    tl.store(write_slot + p, acc, mask=inside)
                 tl.store(h_ptr + plane_base + t * HW + p, acc.to(h_ptr.dtype.element_ty), mask=inside)
             tl.debug_barrier()  # step t's state is complete before step t+1 reads neighbours
 
@@ -128,18 +136,17 @@ def kernels() -> SimpleNamespace:
     def backward_gates_kernel(adjoint_ptr, h_ptr, h0_ptr, dw_ptr,
                               C, T, H, W, HW, CPG, G,
                               REVERSE: tl.constexpr, K: tl.constexpr, R: tl.constexpr, BLOCK: tl.constexpr):
-        row = tl.program_id(0).to(tl.int64)  # ((b * G + g) * K*K + k) * T + t, a plane of w
+        # one program per (b, g, t): all K*K taps, so the group's adjoint and h planes come from DRAM
+        # once and the other taps re-read them from cache
+        row = tl.program_id(0).to(tl.int64)  # (b * G + g) * T + t
         t = row % T
-        k = (row // T) % (K * K)
-        bg = row // (T * K * K)
+        bg = row // T
         b = bg // G
         group = bg % G
-        di = k // K - R
-        dj = k % K - R
         t_first = REVERSE * (T - 1)
         t_previous = t - 1 + 2 * REVERSE
         offs = tl.arange(0, BLOCK)
-        # a block-shaped flag (the interpreter mishandles scalar & block masks)
+        # block-shaped flags (the interpreter mishandles scalar & block masks)
         first_step = (tl.zeros([BLOCK], dtype=tl.int64) + t) == t_first
         later_step = (tl.zeros([BLOCK], dtype=tl.int64) + t) != t_first
         for start in range(0, HW, BLOCK):
@@ -147,16 +154,20 @@ def kernels() -> SimpleNamespace:
             inside = p < HW
             i = p // W
             j = p % W
-            ok = inside & (i + di >= 0) & (i + di < H) & (j + dj >= 0) & (j + dj < W)
-            q = p + (di * W + dj)
-            acc = tl.zeros([BLOCK], dtype=tl.float32)
-            for member in range(0, CPG):
-                plane = b * C + group * CPG + member
-                adjoint = tl.load(adjoint_ptr + (plane * T + t) * HW + p, mask=inside, other=0.0)
-                from_h = tl.load(h_ptr + (plane * T + t_previous) * HW + q, mask=ok & later_step, other=0.0)
-                from_h0 = tl.load(h0_ptr + plane * HW + q, mask=ok & first_step, other=0.0)
-                acc += adjoint * (from_h.to(tl.float32) + from_h0)
-            tl.store(dw_ptr + row * HW + p, acc.to(dw_ptr.dtype.element_ty), mask=inside)
+            for k in tl.static_range(K * K):
+                di = k // K - R
+                dj = k % K - R
+                ok = inside & (i + di >= 0) & (i + di < H) & (j + dj >= 0) & (j + dj < W)
+                q = p + (di * W + dj)
+                acc = tl.zeros([BLOCK], dtype=tl.float32)
+                for member in range(0, CPG):
+                    plane = b * C + group * CPG + member
+                    adjoint = tl.load(adjoint_ptr + (plane * T + t) * HW + p, mask=inside, other=0.0)
+                    from_h = tl.load(h_ptr + (plane * T + t_previous) * HW + q, mask=ok & later_step, other=0.0)
+                    from_h0 = tl.load(h0_ptr + plane * HW + q, mask=ok & first_step, other=0.0)
+                    acc += adjoint * (from_h.to(tl.float32) + from_h0)
+                tl.store(dw_ptr + ((bg * (K * K) + k) * T + t) * HW + p, acc.to(dw_ptr.dtype.element_ty),
+                         mask=inside)
 
     return SimpleNamespace(triton=triton, forward=forward_kernel, backward_state=backward_state_kernel,
                            backward_gates=backward_gates_kernel)
@@ -198,14 +209,18 @@ def forward(x: torch.Tensor, w: torch.Tensor, lam: torch.Tensor, h0_f32: torch.T
     geo = _geometry(x, w)
     batch, channels = x.shape[:2]
     h = torch.empty_like(x)
-    state = torch.empty(batch * channels, 2, geo["HW"], device=x.device, dtype=torch.float32)
-    state[:, 1] = h0_f32.reshape(batch * channels, geo["HW"])  # step 0 reads slot 1
+    state_in_h = x.dtype == torch.float32
+    # fp32: the state is h itself; otherwise an fp32 ping-pong pair of planes per (b, c)
+    state = h if state_in_h else torch.empty(batch * channels, 2, geo["HW"], device=x.device, dtype=torch.float32)
     block, warps = launch_config(geo["HW"], block_size)
     with _device_guard(x):
-        k.forward[(batch * channels,)](x, w, lam, h, state, **geo, REVERSE=int(reverse), BLOCK=block,
-                                       num_warps=warps, num_stages=1)
-    last_slot = (geo["T"] - 1) % 2
-    h_last = state[:, last_slot].reshape(batch, channels, geo["H"], geo["W"]).to(x.dtype).contiguous()
+        k.forward[(batch * channels,)](x, w, lam, h0_f32, h, state, **geo, REVERSE=int(reverse), BLOCK=block,
+                                       STATE_IN_H=state_in_h, num_warps=warps, num_stages=1)
+    if state_in_h:
+        h_last = h[:, :, 0 if reverse else -1].contiguous()
+    else:
+        last_slot = (geo["T"] - 1) % 2
+        h_last = state[:, last_slot].reshape(batch, channels, geo["H"], geo["W"]).to(x.dtype).contiguous()
     return h, h_last
 
 
@@ -227,7 +242,7 @@ def backward(x: torch.Tensor, w: torch.Tensor, lam: torch.Tensor, h0_f32: torch.
         dw = None
         if need_w:
             dw = torch.empty_like(w)
-            rows = w.shape[0] * w.shape[1] * w.shape[2] * geo["T"]
+            rows = w.shape[0] * w.shape[1] * geo["T"]
             k.backward_gates[(rows,)](adjoint, h, h0_f32, dw, **geo, REVERSE=int(reverse), BLOCK=block,
                                       num_warps=warps, num_stages=1)
     return dx, dw, dlam, dh0
@@ -251,8 +266,8 @@ def compile_for_gpu(*, dtype: str = "fp32", kernel_size: int = 3, reverse: bool 
     constants = {"REVERSE": int(reverse), "K": kernel_size, "R": kernel_size // 2, "BLOCK": block}
     constexpr = {n: "constexpr" for n in constants}
     signatures = {
-        "forward": (k.forward, dict(x_ptr=element, w_ptr=element, lam_ptr=element, h_ptr=element,
-                                    state_ptr="*fp32")),
+        "forward": (k.forward, dict(x_ptr=element, w_ptr=element, lam_ptr=element, h0_ptr="*fp32",
+                                    h_ptr=element, state_ptr="*fp32", STATE_IN_H="constexpr")),
         "backward_state": (k.backward_state, dict(w_ptr=element, x_ptr=element, lam_ptr=element,
                                                   grad_h_ptr=element, grad_last_ptr=element, adjoint_ptr="*fp32",
                                                   dx_ptr=element, dlam_ptr=element, dh0_ptr="*fp32")),
@@ -261,7 +276,8 @@ def compile_for_gpu(*, dtype: str = "fp32", kernel_size: int = 3, reverse: bool 
     }
     ptx = {}
     for name, (fn, pointers) in signatures.items():
-        source = ASTSource(fn, {**pointers, **sizes, **constexpr}, constants)
+        values = dict(constants, STATE_IN_H=dtype == "fp32") if name == "forward" else constants
+        source = ASTSource(fn, {**pointers, **sizes, **constexpr}, values)
         compiled = triton_compile(source, target=GPUTarget("cuda", arch, 32),
                                   options=dict(num_warps=num_warps, num_stages=1))
         ptx[name] = compiled.asm["ptx"]

@@ -27,5 +27,7 @@ def test_traffic_bytes_counts_each_tensor_once():
     w = torch.zeros(1, 1, 9, 3, 4, 5)
     forward, total = bench_kernel.traffic_bytes(x, w)
     volume, gates, plane = 120, 540, 40
-    assert forward == 4 * (3 * volume + gates + plane) + 4 * (plane + volume)
+    assert forward == 4 * (3 * volume + gates + plane) + 4 * plane
     assert total > 2 * forward
+    half_forward, _ = bench_kernel.traffic_bytes(x.half(), w.half())
+    assert half_forward == 2 * (3 * volume + gates + plane) + 4 * plane + 4 * volume  # + the fp32 state
