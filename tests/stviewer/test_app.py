@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from conftest import FakeInfer, KNOWN_FRAME, write_cache
+from conftest import FakeInfer, KNOWN_FRAME
 from stviewer.app import build_parser, main, parse_size
 
 
