@@ -65,7 +65,7 @@ class Timeline(QWidget):
         self.lanes.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.lanes_plot.addItem(self.lanes)
         self.selection_band = pg.LinearRegionItem(orientation="horizontal", movable=False,
-                                                  brush=pg.mkBrush(77, 163, 255, 45), pen=pg.mkPen(None))
+                                                  brush=pg.mkBrush(77, 163, 255, 80), pen=pg.mkPen(None))
         self.selection_band.setVisible(False)
         self.lanes_plot.addItem(self.selection_band)
         self._lane_of: dict[int, int] = {}

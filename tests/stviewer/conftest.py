@@ -135,6 +135,16 @@ def _warm_library_thread_pools():
     cv2.resize(np.zeros((1024, 1024, 3), np.uint8), (512, 512), interpolation=cv2.INTER_AREA)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_settings(tmp_path_factory):
+    """Windows made by ``stviewer.app.main`` use the default QSettings: keep them out of the user's."""
+    from PySide6.QtCore import QSettings
+
+    folder = str(tmp_path_factory.mktemp("qsettings"))
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, folder)
+
+
 @pytest.fixture
 def errors() -> list:
     return []
