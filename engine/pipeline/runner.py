@@ -109,7 +109,8 @@ def _load(model: Any, device: str):
 
 def infer_video(video: str | Path, *, model: Any = "demo", cache_path: str | Path | None = None,
                 run_name: str | None = None, device: str = "auto", window: int | None = None,
-                stride: int | None = None, progress: Callable[[Progress], None] | None = None,
+                stride: int | None = None, batch_size: int | None = None,
+                progress: Callable[[Progress], None] | None = None,
                 cancel: CancelToken | None = None, on_frame: Callable[[FrameResult], None] | None = None,
                 tracker_kwargs: dict | None = None, score_threshold: float = 0.3,
                 checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS) -> str:
@@ -121,6 +122,7 @@ def infer_video(video: str | Path, *, model: Any = "demo", cache_path: str | Pat
                 returned at once; an incomplete one is resumed from its last checkpoint.
     window      frames per model window (default: the model's clip_len).
     stride      frames between window starts (bidirectional models only; default: window).
+    batch_size  windows per forward pass (bidirectional models; default 8 on CUDA, 1 on CPU).
     progress    called after every window with Progress(done, total, fps).
     cancel      checked before every window; raises InferenceCancelled (what was written stays).
     on_frame    called with each FrameResult once it is written (on this thread).
@@ -174,6 +176,7 @@ def infer_video(video: str | Path, *, model: Any = "demo", cache_path: str | Pat
                 stream = InferenceStream(model=net, device=torch_device, clip_len=clip_len,
                                          frame_size=(int(source.height), int(source.width)),
                                          tracker=ByteTracker(**(tracker_kwargs or {})), stride=stride,
+                                         batch_size=batch_size,
                                          score_threshold=score_threshold)
                 ids = TrackIdMap(next_id=next_id)
                 last_checkpoint = time.monotonic()

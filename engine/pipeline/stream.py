@@ -62,11 +62,14 @@ class InferenceStream:
     frame_size   (height, width) of the video's frames: boxes are mapped back to it.
     tracker      an engine.tracking.ByteTracker (fresh per video).
     clip_len     frames per window (default: the model's clip_len).
+    batch_size   windows per forward pass. Only a bidirectional model can batch (a causal one needs the
+                 previous window's state first); default 8 on CUDA, 1 on CPU (where the encoder already
+                 sees clip_len frames at once and larger batches only add latency).
     """
 
     def __init__(self, *, model: Any, device: torch.device, frame_size: tuple[int, int], tracker: Any,
-                 clip_len: int | None = None, stride: int | None = None, score_threshold: float = 0.3, max_detections: int = 100,
-) -> None:
+                 clip_len: int | None = None, stride: int | None = None, batch_size: int | None = None,
+                 score_threshold: float = 0.3, max_detections: int = 100) -> None:
         config = model.config
         self.model = model
         self.device = device
@@ -78,6 +81,11 @@ class InferenceStream:
         if self.causal and stride != self.clip_len:
             raise ValueError(f"a causal model carries its state: stride must equal clip_len ({self.clip_len})")
         self.windower = _Windower(clip_len=self.clip_len, stride=stride)
+        if batch_size is None:
+            batch_size = 8 if device.type == "cuda" and not self.causal else 1
+        if batch_size < 1 or (self.causal and batch_size != 1):
+            raise ValueError(f"batch_size must be >= 1 (and 1 for a causal model), got {batch_size}")
+        self.batch_size = batch_size
         frame_h, frame_w = frame_size
         self.scale = np.array([frame_w / self.input_size[1], frame_h / self.input_size[0]] * 2, dtype=np.float32)
         self.frame_size = (frame_h, frame_w)
@@ -88,27 +96,45 @@ class InferenceStream:
         self._last_track_actions: dict[int, np.ndarray] = {}
 
     @torch.inference_mode()
-    def _forward(self, images: list[np.ndarray]):
-        clip = torch.from_numpy(np.stack(images)).to(self.device, non_blocking=True)
-        clip = clip.permute(0, 3, 1, 2).unsqueeze(0).float().div_(255.0)  # (1, T, 3, H, W)
+    def _forward(self, clips: list[list[np.ndarray]]):
+        """clips: windows of equal length -> (output, detections[b][t])."""
+        batch = torch.from_numpy(np.stack([np.stack(images) for images in clips])).to(self.device, non_blocking=True)
+        batch = batch.permute(0, 1, 4, 2, 3).float().div_(255.0)  # (B, T, 3, H, W)
         if self.causal:
-            output = self.model(clip, state=self._state)
+            output = self.model(batch, state=self._state)
             self._state = output.state
         else:
-            output = self.model(clip)
+            output = self.model(batch)
         detections = self.model.decode(output, score_threshold=self.score_threshold,
-                                       max_detections=self.max_detections)[0]
+                                       max_detections=self.max_detections)
         return output, detections
 
-    def process_window(self, indices: list[int], images: list[np.ndarray], first_new: int) -> list[FrameResult]:
-        output, detections = self._forward(images)
-        action_probs = torch.softmax(output.action_logits[0].float(), dim=-1).cpu().numpy()
-        alpha = output.alpha[0].float().cpu().numpy().astype(np.float16)
-        beta = output.beta[0].float().cpu().numpy()
+    def process_windows(self, windows: list[tuple[list[int], list[np.ndarray], int]]) -> list[FrameResult]:
+        """Run the model on windows of equal length (one batch), then the tracker frame by frame in order."""
+        output, detections = self._forward([images for _, images, _ in windows])
+        action_probs = torch.softmax(output.action_logits.float(), dim=-1).cpu().numpy()
+        alpha = output.alpha.float().cpu().numpy().astype(np.float16)
+        beta = output.beta.float().cpu().numpy()
         results = []
-        for t in range(first_new, len(indices)):
-            results.append(self._frame_result(indices[t], detections[t], action_probs, alpha[t], float(beta[t])))
+        for b, (indices, _, first_new) in enumerate(windows):
+            for t in range(first_new, len(indices)):
+                results.append(self._frame_result(indices[t], detections[b][t], action_probs[b], alpha[b, t],
+                                                  float(beta[b, t])))
         return results
+
+    def _batches(self, frames: Iterator[tuple[int, np.ndarray]]):
+        """Group windows into batches of ``batch_size`` windows of equal length."""
+        pending: list = []
+        for window in self.windower.windows(frames):
+            if pending and len(window[0]) != len(pending[0][0]):
+                yield pending
+                pending = []
+            pending.append(window)
+            if len(pending) == self.batch_size:
+                yield pending
+                pending = []
+        if pending:
+            yield pending
 
     def _frame_result(self, index: int, dets: Any, action_probs: np.ndarray, alpha: np.ndarray,
                       beta: float) -> FrameResult:
@@ -147,13 +173,13 @@ class InferenceStream:
         began = time.perf_counter()
         done = start
         with PrefetchedFrames(source, start=start, input_size=self.input_size,
-                              depth=2 * self.clip_len) as frames:
-            for indices, images, first_new in self.windower.windows(iter(frames)):
+                              depth=2 * self.clip_len * self.batch_size) as frames:
+            for windows in self._batches(iter(frames)):
                 if cancel is not None:
                     cancel.raise_if_cancelled()
-                for result in self.process_window(indices, images, first_new):
+                for result in self.process_windows(windows):
                     yield result
-                done = indices[-1] + 1
+                done = windows[-1][0][-1] + 1
                 if progress is not None:
                     elapsed = max(time.perf_counter() - began, 1e-9)
                     progress(Progress(done=done, total=total, fps=(done - start) / elapsed))

@@ -26,7 +26,7 @@ def clip_factory(tmp_path_factory):
     folder = tmp_path_factory.mktemp("clips")
 
     def make(name: str = "clip.mp4", *, frames: int = 30, width: int = 160, height: int = 96):
-        path = folder / name
+        path = folder / f"{frames}f_{width}x{height}_{name}"  # one file per shape: never a stale length
         if not path.exists():
             write_clip(path, frames=frames, width=width, height=height, gop=12, b_frames=2)
         return path

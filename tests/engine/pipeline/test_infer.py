@@ -152,3 +152,27 @@ def test_sigkill_then_stv_infer_resumes_instead_of_restarting(small_checkpoint, 
         for k in range(kept):
             np.testing.assert_array_equal(reader.frame(k).tracks, before[k].tracks)
             np.testing.assert_array_equal(reader.frame(k).action_probs, before[k].action_probs)
+
+
+def test_bidirectional_model_batches_windows_with_the_same_results(clip_factory, tmp_path):
+    import torch
+
+    from engine.model import build_model
+
+    torch.manual_seed(1)
+    net = build_model("tiny", num_classes=3, input_size=(64, 96), clip_len=4, causal=False).eval()
+    with torch.no_grad():
+        net.tracking_head.heatmap[2].bias.fill_(4.0)
+    model = (net, {"config": {}, "class_names": ["a", "b", "c"], "sha256": "bidir"})
+    video = clip_factory("bidir.mp4", frames=23)
+    runs = {}
+    for batch in (1, 3):
+        got = []
+        infer_video(video, model=model, cache_path=tmp_path / f"b{batch}.h5", device="cpu", stride=2,
+                    batch_size=batch, on_frame=got.append)
+        runs[batch] = got
+    assert [r.frame_index for r in runs[3]] == list(range(23))
+    for a, b in zip(runs[1], runs[3]):
+        np.testing.assert_allclose(a.action_probs, b.action_probs, atol=1e-5)
+        np.testing.assert_allclose(a.alpha.astype(np.float32), b.alpha.astype(np.float32), atol=1e-3)
+        np.testing.assert_allclose(a.tracks, b.tracks, atol=1e-2)
