@@ -16,6 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
     parser.add_argument("--window", type=int, help="frames per model window (default: the model's clip length)")
     parser.add_argument("--stride", type=int, help="frames between windows (bidirectional models)")
+    parser.add_argument("--batch-size", type=int, help="windows per forward pass (bidirectional models; 8 on CUDA)")
     parser.add_argument("--score-threshold", type=float, default=0.3, help="detection score threshold (0.3)")
     parser.add_argument("--mot-out", type=Path, help="also write the run's tracks as MOT results (single video)")
     parser.add_argument("--checkpoint-seconds", type=float, default=2.0,
@@ -68,7 +69,7 @@ def _run_single(args: argparse.Namespace) -> int:
     bar, update = _progress_bar(args, video.name)
     with bar:
         name = infer_video(video, model=args.model, cache_path=out, run_name=args.run_name, device=args.device,
-                           window=args.window, stride=args.stride, progress=update,
+                           window=args.window, stride=args.stride, batch_size=args.batch_size, progress=update,
                            score_threshold=args.score_threshold, checkpoint_seconds=args.checkpoint_seconds)
     print(f"run {name!r} written to {out}")
     if args.mot_out is not None:
@@ -109,6 +110,7 @@ def _run_collection(args: argparse.Namespace) -> int:
 
     outcomes = infer_collection(videos, out_dir=args.out_dir, model=args.model, rank=rank, device=args.device,
                                 run_name=args.run_name, on_video=report, window=args.window, stride=args.stride,
+                                batch_size=args.batch_size,
                                 score_threshold=args.score_threshold,
                                 checkpoint_seconds=args.checkpoint_seconds)
     failed = [video for video, status in outcomes if status.startswith("error")]
