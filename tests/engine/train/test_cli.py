@@ -74,3 +74,22 @@ def test_stv_train_reports_bad_data_in_one_line(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "o"), "--device", "cpu"]) == 1
     err = capsys.readouterr().err
     assert "missing" in err and err.count("\n") == 1
+
+
+def test_tracking_evaluation_and_score_calibration(tiny_benchmark):
+    from engine.data.synthetic import read_benchmark
+    from engine.model import build_model
+    from engine.train.calibrate import calibrate_scores, heatmap_bias
+    from engine.train.tracking_eval import evaluate_tracking
+
+    torch.manual_seed(0)
+    model = build_model(get_config("tiny", **{**TINY_OVERRIDES, **SIZE}, num_classes=6)).eval()
+    sequences = [c.folder for c in read_benchmark(tiny_benchmark).clips[:2]]
+    summary = evaluate_tracking(model, sequences)
+    gt_rows = sum(len(read_gt(c / "gt" / "gt.txt")) for c in sequences)
+    assert 0.9 * gt_rows <= summary["TP"] + summary["FN"] <= gt_rows  # all gt scored (a few may be preprocessed out)
+    assert summary["MOTA"] <= 1.0
+    before = heatmap_bias(model).detach().clone()
+    best, table = calibrate_scores(model, sequences, shifts=(0.0, 4.0))
+    assert set(table) == {0.0, 4.0} and table[best] == max(table.values())
+    torch.testing.assert_close(heatmap_bias(model).detach(), before + best)
