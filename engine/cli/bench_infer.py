@@ -14,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, default=400, help="frames of the generated clip (400)")
     parser.add_argument("--size", default="640x360", help="WxH of the generated clip (640x360)")
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: every core but one, as stv infer)")
 
 
 def make_clip(path: Path, *, frames: int, width: int, height: int, fps: float = 25.0) -> Path:
@@ -51,10 +51,9 @@ def run(args: argparse.Namespace) -> int:
 
     from engine.model import build_model
     from engine.pipeline import infer_video
-    from engine.pipeline.stream import resolve_device
+    from engine.pipeline.stream import default_cpu_threads, resolve_device
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads or default_cpu_threads())
     width, height = (int(v) for v in args.size.lower().split("x"))
     device = resolve_device(args.device)
     with tempfile.TemporaryDirectory() as tmp:

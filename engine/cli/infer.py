@@ -16,6 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
     parser.add_argument("--window", type=int, help="frames per model window (default: the model's clip length)")
     parser.add_argument("--stride", type=int, help="frames between windows (bidirectional models)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: every core but one)")
     parser.add_argument("--batch-size", type=int, help="windows per forward pass (bidirectional models; 8 on CUDA)")
     parser.add_argument("--score-threshold", type=float, default=0.3, help="detection score threshold (0.3)")
     parser.add_argument("--mot-out", type=Path, help="also write the run's tracks as MOT results (single video)")
@@ -30,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.pipeline.control import InferenceCancelled
 
     logging.basicConfig(level=logging.INFO, format="stv infer: %(message)s")
+    _set_threads(args.threads)
 
     try:
         if args.out_dir is not None:
@@ -44,6 +46,14 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"stv infer: {exc}", file=sys.stderr)
         return 1
+
+
+def _set_threads(threads: int | None) -> None:
+    import torch
+
+    from engine.pipeline.stream import default_cpu_threads
+
+    torch.set_num_threads(threads or default_cpu_threads())
 
 
 def _progress_bar(args: argparse.Namespace, description: str):

@@ -71,8 +71,14 @@ def _read(path: Path, map_location: str | torch.device) -> dict[str, Any]:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError,
             AttributeError, TypeError, KeyError, IndexError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"{path}: not a readable model checkpoint ({first_line[:200]})") from None
+        # torch's own text suggests weights_only=False (i.e. running pickled code): never pass that on
+        if "Unsupported global" in str(exc):  # a pickled class or function: code we will not run
+            reason = "it holds something other than plain weights, which is refused without being run"
+        elif isinstance(exc, (zipfile.BadZipFile, EOFError)) or "zip" in str(exc).lower():
+            reason = "not a torch weights file, or a truncated one"
+        else:
+            reason = f"not a torch weights file ({type(exc).__name__})"
+        raise CheckpointError(f"{path}: not a readable model checkpoint: {reason}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a stviewer model checkpoint (no format marker {FORMAT!r}; "
                               "a training state or a bare state_dict is not an inference checkpoint)")

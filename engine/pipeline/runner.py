@@ -135,12 +135,18 @@ def infer_video(video: str | Path, *, model: Any = "demo", cache_path: str | Pat
     video = Path(video)
     cache_path = Path(cache_path) if cache_path is not None else default_cache_path(video)
     with open_video(video) as source:
-        net, meta, torch_device = _load(model, device)
-        name = run_name or default_run_name(meta)
         total = len(source)
-        if cache_path.exists():
-            cache = ResultsCache.open(cache_path, mode="a", video_fingerprint=source.fingerprint())
-        else:
+        # an existing cache must belong to this video: say so before spending time on the model
+        cache = (ResultsCache.open(cache_path, mode="a", video_fingerprint=source.fingerprint(), video_path=str(video))
+                 if cache_path.exists() else None)
+        try:
+            net, meta, torch_device = _load(model, device)
+        except BaseException:
+            if cache is not None:
+                cache.close()
+            raise
+        name = run_name or default_run_name(meta)
+        if cache is None:
             cache = ResultsCache.create(cache_path, video_fingerprint=source.fingerprint(), video_path=str(video),
                                         num_frames=total, fps=float(source.fps), width=int(source.width),
                                         height=int(source.height))

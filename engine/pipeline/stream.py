@@ -19,6 +19,18 @@ from engine.pipeline.frames import PrefetchedFrames
 from engine.results import FrameResult
 
 
+def default_cpu_threads() -> int:
+    """Torch intra-op threads for inference: every core but one.
+
+    The frame reader decodes on its own thread (FFmpeg releases the GIL), and in the viewer the UI thread
+    needs a core too; torch's default of every core oversubscribes them, and spinning OpenMP workers then
+    slow each small op down by an order of magnitude on a 2-core machine.
+    """
+    import os
+
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
 def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

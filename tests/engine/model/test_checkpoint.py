@@ -81,9 +81,18 @@ class Sneaky:
 def test_pickled_code_is_never_run(tmp_path, capsys):
     path = tmp_path / "evil.pt"
     torch.save({"format": "stviewer-model", "payload": Sneaky()}, path)
-    with pytest.raises(CheckpointError, match="evil.pt"):
+    with pytest.raises(CheckpointError, match="evil.pt") as caught:
         load_checkpoint(path)
     assert "code ran" not in capsys.readouterr().out
+    assert "refused without being run" in str(caught.value)
+    assert "weights_only" not in str(caught.value)  # never advise unsafe loading
+
+
+def test_random_bytes_are_not_a_weights_file(tmp_path):
+    path = tmp_path / "noise.pt"
+    path.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(CheckpointError, match="noise.pt: not a readable model checkpoint: not a torch weights file"):
+        load_checkpoint(path)
 
 
 def test_save_checks_class_names(saved, tmp_path):

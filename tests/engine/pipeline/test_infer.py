@@ -93,8 +93,9 @@ def test_resume_keeps_track_ids_consistent(small_checkpoint, clip_factory, tmp_p
 def test_mismatched_video_is_refused(small_checkpoint, clip_factory, tmp_path):
     out = tmp_path / "r.h5"
     infer_video(clip_factory("a.mp4", frames=8), model=small_checkpoint, cache_path=out, device="cpu")
-    with pytest.raises(OSError, match="r.h5"):
+    with pytest.raises(OSError, match="r.h5") as caught:
         infer_video(clip_factory("b.mp4", frames=9), model=small_checkpoint, cache_path=out, device="cpu")
+    assert "b.mp4" in str(caught.value), "the message names the video that does not match"
 
 
 def test_cli_infer_show_and_mot_export(small_checkpoint, clip_factory, tmp_path, capsys):
