@@ -28,8 +28,9 @@ train() {  # $1 = run folder, $2 = asset, rest = extra stv train arguments
   stv train --config tiny --data "$WORK/train" --val-data "$WORK/val" --out "$WORK/$run" \
     --epochs 12 --lr 1e-3 --lr-step 9 --windows-per-clip 2 --seed 0 --threads "$THREADS" \
     --set 'input_size=[128,224]' --resume "$@"
-  cp "$WORK/$run/model.pt" "assets/$asset"
-  echo "assets/$asset <- $WORK/$run/model.pt"
+  # detection-score calibration against the tracker's fixed thresholds, on validation clips only
+  python -m engine.train.calibrate "$WORK/$run/model.pt" "$WORK/val" "assets/$asset" --clips 6
+  echo "assets/$asset <- $WORK/$run/model.pt (score-calibrated)"
 }
 
 train run_attn demo_model.pt
