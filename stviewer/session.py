@@ -2,7 +2,6 @@
 inference worker when that run is missing or incomplete. Owns every open resource; no widgets."""
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Callable
 
@@ -10,12 +9,13 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from stviewer.cache_location import cache_path_for
+from stviewer.model_identity import DEMO_CHECKPOINT, ModelIdentity, fresh_run_name, model_identity
+from stviewer.model_identity import matching_run as _matching_run
 from stviewer.run_data import RunData
 from stviewer.state import ViewerState
 from stviewer.workers import InferenceWorker, WorkerThread
 
 RESULTS_SUFFIXES = (".h5", ".hdf5")
-DEMO_RUN_NAMES = ("demo", "demo-random-init")
 AUTO_INFER_DELAY_MS = 200
 
 
@@ -23,16 +23,9 @@ def is_results_file(path: str | Path) -> bool:
     return Path(path).suffix.lower() in RESULTS_SUFFIXES and Path(path).is_file()
 
 
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 class Session(QObject):
-    """What is open. ``infer_fn`` defaults to engine.pipeline.infer_video (imported in the worker)."""
+    """What is open. ``infer_fn`` defaults to engine.pipeline.infer_video (imported in the worker).
+    ``demo_checkpoint``: where the "demo" model's file is (tests point it elsewhere)."""
 
     error = Signal(str, str)  # title, reason
     status = Signal(str)
@@ -44,8 +37,9 @@ class Session(QObject):
 
     def __init__(self, state: ViewerState, *, model: str | Path = "demo", device: str = "auto",
                  infer_fn: Callable | None = None, auto_infer: bool = True, threaded: bool = True,
-                 parent: QObject | None = None):
+                 demo_checkpoint: str | Path = DEMO_CHECKPOINT, parent: QObject | None = None):
         super().__init__(parent)
+        self.demo_checkpoint = Path(demo_checkpoint)
         self.state = state
         self.model: str | Path = model
         self.device = device
@@ -144,22 +138,21 @@ class Session(QObject):
             name = run_name if run_name in names else self.matching_run(names)
             if name is not None:
                 self.state.set_run(RunData.from_reader(self.cache.run(name)))
+            elif self.state.run is not None:
+                self.state.set_run(None)  # another model's run is not this model's results
         except (OSError, ValueError, KeyError) as exc:
             self._close_cache()
             self.error.emit("Cannot read results", str(exc))
 
+    def model_identity(self) -> ModelIdentity | None:
+        return model_identity(self.model, demo_checkpoint=self.demo_checkpoint)
+
     def matching_run(self, names: list[str]) -> str | None:
-        """The run of ``self.model`` in the open cache, or None."""
-        if str(self.model) == "demo":
-            return next((n for n in DEMO_RUN_NAMES if n in names), None)
-        model = Path(self.model)
-        if not model.is_file():
+        """The run of ``self.model`` in the open cache (its checkpoint sha256 is the model's), or None."""
+        if self.cache is None:
             return None
-        sha = file_sha256(model)
-        for name in names:
-            if self.cache.run(name).info.checkpoint_sha256 == sha:
-                return name
-        return None
+        return _matching_run(self.model_identity(),
+                             {name: self.cache.run(name).info.checkpoint_sha256 for name in names})
 
     def select_run(self, name: str) -> None:
         if self.is_running() or self.cache is None or name not in self.cache.run_names:
@@ -185,9 +178,17 @@ class Session(QObject):
             return
         run = self.state.run
         run_name = None
+        names = self.cache.run_names if self.cache is not None else []
+        identity = self.model_identity()
+        if run is not None and run.name in names and run.name != self.matching_run([run.name]):
+            self.state.set_run(None)  # the run shown was made by another model: start this model's own
+            run = None
         if run is not None:
             run_name = run.name
             run.detach_reader()  # this process cannot read the file while it writes it
+        elif identity is not None:
+            # the pipeline's default name may belong to another checkpoint's run (an older demo model)
+            run_name = fresh_run_name(identity, names)
         self._close_cache()
         self._pending_run_name = run_name
         worker = InferenceWorker(self.video_path, model=self.model, cache_path=self.cache_path, run_name=run_name,

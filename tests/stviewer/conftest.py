@@ -54,15 +54,20 @@ def frame_result(k: int) -> FrameResult:
 
 
 def write_cache(video: Path, *, run_name: str = "demo", frames: int | None = None,
-                cache_path: Path | None = None) -> Path:
+                cache_path: Path | None = None, checkpoint_sha256: str | None = None) -> Path:
+    """A cache with run ``run_name``, made (by default) by the checkpoint the viewer's "demo" model is now."""
     from engine.video import open_video
+    from stviewer.model_identity import model_identity
+
+    if checkpoint_sha256 is None:
+        checkpoint_sha256 = model_identity("demo").sha256
 
     with open_video(video) as v:
         fp, n = v.fingerprint(), len(v)
     cache_path = cache_path or video.with_name(video.name + ".stv.h5")
     with ResultsCache.create(cache_path, video_fingerprint=fp, video_path=str(video), num_frames=n, fps=25,
                              width=CLIP_SIZE[0], height=CLIP_SIZE[1]) as cache:
-        with cache.create_run(run_name, model_config={"name": "fake"}, checkpoint_sha256="", params={},
+        with cache.create_run(run_name, model_config={"name": "fake"}, checkpoint_sha256=checkpoint_sha256, params={},
                               class_names=CLASS_NAMES, alpha_shape=(28, 48)) as writer:
             for k in range(n if frames is None else frames):
                 writer.write(frame_result(k))
@@ -78,20 +83,26 @@ def cached_clip(clip) -> Path:
 class FakeInfer:
     """An ``engine.pipeline.infer_video``-compatible function writing synthetic results, slowly."""
 
-    def __init__(self, *, delay_s: float = 0.0, fail_at: int | None = None):
+    def __init__(self, *, delay_s: float = 0.0, fail_at: int | None = None, checkpoint_sha256: str | None = None):
+        self.checkpoint_sha256 = checkpoint_sha256  # recorded in new runs (default: the model's real one)
         self.delay_s = delay_s
         self.fail_at = fail_at
         self.calls = 0
         self.thread_names: list[str] = []
+        self.run_names: list[str | None] = []  # the run_name of each call
         self.started = threading.Event()
 
     def __call__(self, video, *, model, cache_path, run_name=None, device="auto", progress=None, cancel=None,
                  on_frame=None, **_):
         from engine.pipeline.control import InferenceCancelled, Progress
         from engine.video import open_video
+        from stviewer.model_identity import model_identity
 
         self.calls += 1
         self.thread_names.append(threading.current_thread().name)
+        self.run_names.append(run_name)
+        identity = model_identity(model)
+        sha = self.checkpoint_sha256 or (identity.sha256 if identity is not None else "")
         name = run_name or "demo"
         with open_video(video) as v:
             fp, n = v.fingerprint(), len(v)
@@ -101,7 +112,7 @@ class FakeInfer:
             if name in cache.run_names:
                 writer = cache.open_run_writer(name)
             else:
-                writer = cache.create_run(name, model_config={"name": "fake"}, checkpoint_sha256="", params={},
+                writer = cache.create_run(name, model_config={"name": "fake"}, checkpoint_sha256=sha, params={},
                                           class_names=CLASS_NAMES, alpha_shape=(28, 48))
             with writer:
                 t0 = time.perf_counter()
