@@ -7,6 +7,8 @@ the first frame has been painted).
 """
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import traceback
 from pathlib import Path
@@ -27,6 +29,28 @@ class _FallbackCancelToken:
     @property
     def cancelled(self) -> bool:
         return self._event.is_set()
+
+
+def limit_torch_threads() -> int | None:
+    """Leave a core to the UI thread: torch's intra-op threads for this (the worker) thread become every
+    core but one, unless the user chose OMP_NUM_THREADS. Torch's default of one thread per core keeps
+    every core busy (OpenMP workers spin between ops), starving the UI thread and the frame decoder
+    thread, so the window stutters for the whole run. Returns the number set, or None."""
+    if os.environ.get("OMP_NUM_THREADS"):
+        return None
+    import torch
+
+    from engine.pipeline.stream import default_cpu_threads
+
+    threads = default_cpu_threads()
+    torch.set_num_threads(threads)  # OpenMP's setting is per calling thread: call it in the worker
+    return threads
+
+
+def is_expected_error(exc: BaseException) -> bool:
+    """Bad input the user can fix (missing/corrupt/foreign video, checkpoint or cache): OSError and
+    ValueError subclasses carry a message naming the file; a traceback would only hide it."""
+    return isinstance(exc, (OSError, ValueError))
 
 
 def describe_error(exc: BaseException) -> str:
@@ -74,6 +98,7 @@ class InferenceWorker(QObject):
                 from engine.pipeline import CancelToken, infer_video  # imports torch: in this thread
 
                 infer = infer_video
+                limit_torch_threads()
                 token = CancelToken()
                 if self._token.cancelled:
                     token.cancel()
@@ -87,7 +112,10 @@ class InferenceWorker(QObject):
                 self.cancelled.emit()
             else:
                 self.error = describe_error(exc)
-                traceback.print_exception(exc)
+                if is_expected_error(exc):
+                    print(f"stviewer: model run failed: {self.error}", file=sys.stderr)
+                else:  # a bug: keep everything needed to find it
+                    traceback.print_exception(exc)
                 self.failed.emit(self.error)
         else:
             if self._token.cancelled:

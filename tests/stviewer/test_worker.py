@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -9,6 +10,10 @@ from PySide6.QtCore import Qt, QTimer
 
 from conftest import CLIP_FRAMES, FakeInfer, KNOWN_FRAME, write_cache
 from engine.cache import ResultsCache
+
+# largest pause of the UI thread's 10 ms timer allowed while the real model runs (generous: a loaded
+# 2-core CI machine; the whole run takes several seconds)
+MAX_UI_GAP_S = 0.25
 
 
 def test_worker_runs_to_the_end_and_ui_stays_responsive(make_window, qtbot, clip):
@@ -134,7 +139,66 @@ def test_worker_with_the_real_pipeline(make_window, qtbot, clip):
     pytest.importorskip("engine.tracking")
     w = make_window()
     w.open_path(clip)
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(10)
+    span: list[float] = []
+    w.session.workerStarted.connect(lambda: span.append(time.perf_counter()))
+    w.session.workerFinished.connect(lambda _: span.append(time.perf_counter()))
     w.session.start_inference()
     qtbot.waitUntil(lambda: w.session.last_worker_outcome is not None, timeout=120000)
+    timer.stop()
     assert w.session.last_worker_outcome == "succeeded", w.statusBar().currentMessage()
     assert w.state.run.has_result.all()
+    # the UI thread kept running its timers while torch loaded and the model ran on the worker thread:
+    # a UI thread blocked by the run (or starved of CPU) would show one gap as long as the run itself
+    during = [t for t in ticks if span[0] < t < span[1]]
+    assert len(during) >= 10, f"{len(during)} timer ticks in the {span[1] - span[0]:.2f} s run"
+    gaps = np.diff(ticks)
+    print(f"UI timer over the real run ({span[1] - span[0]:.2f} s): {len(during)} ticks during it, "
+          f"largest gap {gaps.max() * 1000:.0f} ms, 99th percentile {np.percentile(gaps, 99) * 1000:.0f} ms")
+    assert gaps.max() < MAX_UI_GAP_S
+
+
+def _raising(exc: BaseException):
+    def infer(video, **_):
+        raise exc
+    return infer
+
+
+@pytest.mark.parametrize("exc, expected", [
+    (ValueError("/x/model.pt: not a stviewer model checkpoint"), True),
+    (OSError("/x/clip.mp4: cannot decode frame 3"), True),
+    (RuntimeError("shape mismatch in a bug"), False),
+])
+def test_expected_errors_print_only_their_message(qtbot, clip, tmp_path, capsys, exc, expected):
+    from stviewer.workers import InferenceWorker
+
+    worker = InferenceWorker(clip, cache_path=tmp_path / "c.h5", infer_fn=_raising(exc))
+    failed = []
+    worker.failed.connect(failed.append)
+    worker.run()
+    err = capsys.readouterr().err
+    assert failed and str(exc) in failed[0] and str(exc) in err
+    assert ("Traceback" in err) is not expected  # bad input: the message; a bug: the whole traceback
+
+
+def test_worker_limits_torch_threads_unless_the_user_chose(monkeypatch):
+    torch = pytest.importorskip("torch")
+    from stviewer.workers import limit_torch_threads
+
+    seen = {}
+
+    def in_a_worker_thread(key):  # OpenMP thread settings are per thread: keep the test's own intact
+        seen[key] = (limit_torch_threads(), torch.get_num_threads())
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    t = threading.Thread(target=in_a_worker_thread, args=("user",))
+    t.start(), t.join()
+    assert seen["user"][0] is None
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    t = threading.Thread(target=in_a_worker_thread, args=("default",))
+    t.start(), t.join()
+    assert seen["default"] == (3, 3)
