@@ -55,6 +55,7 @@ class Timeline(QWidget):
         self.lanes_plot.setXLink(self.actions_plot)
         self.actions_plot.setYRange(0, 1, padding=0.02)
         self.lanes_plot.getViewBox().invertY(True)
+        self._label_lanes({})
         self.legend = self.actions_plot.addLegend(offset=(-8, 2), labelTextColor="#e6e6e6",
                                                   brush=pg.mkBrush(30, 31, 34, 210), labelTextSize="8pt",
                                                   colCount=3, verSpacing=-6)
@@ -114,6 +115,7 @@ class Timeline(QWidget):
                 curve.setData([], [])
             self.beta_curve.setData([], [])
             self.lanes.setOpts(x0=[], x1=[], y0=[], y1=[])
+            self._label_lanes({})
             self.legend.clear()
             return
         frames = np.arange(run.num_frames, dtype=np.float64)
@@ -140,6 +142,7 @@ class Timeline(QWidget):
         self._lane_of = {tid: lane for lane, tid in enumerate(ids)}
         if not segments:
             self.lanes.setOpts(x0=[], x1=[], y0=[], y1=[])
+            self._label_lanes({})
             return
         seg = np.array(segments, np.float64)
         lanes = np.array([self._lane_of[int(t)] for t in seg[:, 0]], np.float64)
@@ -147,10 +150,15 @@ class Timeline(QWidget):
         self.lanes.setOpts(x0=seg[:, 1] - 0.5, x1=seg[:, 2] + 0.5, y0=lanes - LANE_HEIGHT / 2,
                            y1=lanes + LANE_HEIGHT / 2, brushes=brushes, pens=[pg.mkPen(None)] * len(seg))
         self.lanes_plot.setYRange(-0.6, max(len(ids), 4) - 0.4, padding=0)
-        step = max(1, len(ids) // 8)  # label lanes with their track IDs, at most ~8 labels
-        self.lanes_plot.getAxis("left").setTicks([[(lane, f"#{tid}") for tid, lane in self._lane_of.items()
-                                                   if lane % step == 0], []])
+        self._label_lanes(self._lane_of)
         self._on_selection(self._state.selected_track)
+
+    def _label_lanes(self, lane_of: dict[int, int]) -> None:
+        """Label lanes with their track IDs, at most ~8 labels; no lanes, no ticks (the axis would
+        otherwise number its empty range 0.2 … 1.0)."""
+        step = max(1, len(lane_of) // 8)
+        self.lanes_plot.getAxis("left").setTicks([[(lane, f"#{tid}") for tid, lane in lane_of.items()
+                                                   if lane % step == 0], []])
 
     def lane_of(self, track_id: int) -> int | None:
         return self._lane_of.get(int(track_id))

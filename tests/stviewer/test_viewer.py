@@ -283,3 +283,34 @@ def test_cache_location_falls_back_when_the_folder_is_read_only(tmp_path, monkey
     fallback = cache_location.cache_path_for(video)
     assert fallback.parent == tmp_path / "user-cache" and fallback.name.startswith("v.mp4-")
     assert fallback.name.endswith(".stv.h5")
+
+
+def _axis_labels(axis) -> list[str]:
+    from PySide6.QtGui import QImage, QPainter
+
+    image = QImage(200, 400, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [] if specs is None else [text for _, _, text in specs[2]]
+
+
+def test_empty_tracks_lane_has_no_numeric_axis(make_window, qtbot, clip, cached_clip):
+    from stviewer.run_data import RunData
+
+    w = make_window()
+    axis = w.timeline.lanes_plot.getAxis("left")
+    assert _axis_labels(axis) == []  # nothing open
+    w.open_path(clip)
+    w.state.set_run(RunData(name="empty", num_frames=w.state.num_frames, class_names=["a", "b"]))
+    w.timeline.refresh_data()
+    assert _axis_labels(axis) == []  # a run without tracks: not "0.2 … 1.0"
+    w.open_path(cached_clip)
+    w.timeline.refresh_data()
+    labels = _axis_labels(axis)
+    assert labels and all(text.startswith("#") for text in labels)  # lanes: their track IDs
+    w.state.set_run(None)
+    w.timeline.refresh_data()
+    assert _axis_labels(axis) == []
