@@ -66,3 +66,34 @@ def test_bench_viewer_is_registered():
     bench.add_arguments(parser)
     args = parser.parse_args(["viewer", "--frames", "10"])
     assert args.frames == 10 and args._bench.__module__ == "stviewer.bench"
+
+
+def test_no_path_opens_the_bundled_demo_clip(qtbot, tmp_path, monkeypatch, capsys):
+    import stviewer.app as app_module
+    import stviewer.session as session_module
+
+    assert app_module.DEMO_CLIP.is_file(), "assets/demo_clip.mp4 is bundled"
+
+    def never(*args, **kwargs):
+        raise AssertionError("the model must not run in this test")
+
+    original = session_module.Session.__init__
+
+    def without_model(self, *args, **kwargs):
+        kwargs.update(infer_fn=never, auto_infer=False)
+        original(self, *args, **kwargs)
+
+    opened = {}
+
+    def record(window, out, *, frame, timeout_s):
+        opened.update(path=window.session.video_path, frames=window.state.num_frames)
+        return None
+
+    monkeypatch.setattr(session_module.Session, "__init__", without_model)
+    monkeypatch.setattr(app_module, "take_screenshot", record)
+    assert main(["--screenshot", str(tmp_path / "shot.png")]) == 0
+    assert opened["path"] == app_module.DEMO_CLIP and opened["frames"] > 0
+    # without the clip: a clear message instead of an empty window
+    monkeypatch.setattr(app_module, "DEMO_CLIP", tmp_path / "assets" / "demo_clip.mp4")
+    assert main([]) == 2
+    assert "demo clip" in capsys.readouterr().err
