@@ -22,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot", metavar="OUT.png", help="render the window offscreen to OUT.png and exit")
     p.add_argument("--frame", type=int, default=0, help="frame to show in the screenshot (default 0)")
     p.add_argument("--size", default="1600x1000", help="window size WxH for the screenshot")
+    p.add_argument("--track", default=None, metavar="ID|auto",
+                   help="select this track in the screenshot; 'auto': the longest track on --frame")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for results (screenshot)")
     p.add_argument("--first-frame-report", action="store_true", help=argparse.SUPPRESS)  # stv bench viewer
     return p
@@ -52,9 +54,35 @@ def make_app(argv: list[str] | None = None):
     return app
 
 
-def take_screenshot(window, out: str | Path, *, frame: int, timeout_s: float = 600.0) -> str | None:
-    """Wait until frame ``frame`` has results (running the model if needed), render the window and
-    save it to ``out``. Returns None on success, else the reason."""
+def parse_track(text: str | None) -> int | str | None:
+    if text is None or text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"--track must be a track ID or 'auto', got {text!r}") from None
+
+
+def pick_track(run, frame: int, track: int | str | None) -> int | str:
+    """The track ID to select for ``track`` (None: -1, no selection), or a reason it cannot be."""
+    if track is None:
+        return -1
+    result = run.frame(frame)
+    on_frame = [] if result is None else [int(t) for t in result.tracks[:, 5]]
+    if track == "auto":
+        if not on_frame:
+            return -1  # nothing to select: still a useful picture
+        lengths = {s.track_id: s.num_frames for s in run.track_summaries()}
+        return max(on_frame, key=lambda t: (lengths.get(t, 0), -t))
+    if track not in {s.track_id for s in run.track_summaries()}:
+        return f"--track {track} is not a track of run {run.name!r}"
+    return int(track)
+
+
+def take_screenshot(window, out: str | Path, *, frame: int, timeout_s: float = 600.0,
+                    track: int | str | None = None) -> str | None:
+    """Wait until frame ``frame`` has results (running the model if needed), select ``track`` (an ID,
+    "auto" or None), render the window and save it to ``out``. Returns None on success, else the reason."""
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 
     state, session = window.state, window.session
@@ -93,6 +121,10 @@ def take_screenshot(window, out: str | Path, *, frame: int, timeout_s: float = 6
     if state.run is None or not state.run.has_result[frame]:
         return f"no results for frame {frame}"
     state.set_frame(frame)
+    selected = pick_track(state.run, frame, track)
+    if isinstance(selected, str):
+        return selected
+    state.select_track(selected)
     window.video_view.render_now()
     window.timeline.refresh_data()
     window.track_list.refresh()
@@ -112,10 +144,11 @@ def main(argv: list[str] | None = None) -> int:
         hint = " (the demo clip is not bundled yet; pass a video)" if not args.path else ""
         print(f"stviewer: {path}: no such file or folder{hint}", file=sys.stderr)
         return 2
-    size = None
+    size, track = None, None
     if args.screenshot:
         try:
             size = parse_size(args.size)
+            track = parse_track(args.track)
         except ValueError as exc:
             print(f"stviewer: {exc}", file=sys.stderr)
             return 2
@@ -138,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             window.close()
             return 1
     if args.screenshot:
-        reason = take_screenshot(window, args.screenshot, frame=args.frame, timeout_s=args.timeout)
+        reason = take_screenshot(window, args.screenshot, frame=args.frame, timeout_s=args.timeout, track=track)
         window.close()
         if reason is not None or errors:
             if reason:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from conftest import FakeInfer, KNOWN_FRAME
+from conftest import FakeInfer, KNOWN_FRAME, KNOWN_ID
 from stviewer.app import build_parser, main, parse_size
 
 
@@ -85,7 +85,7 @@ def test_no_path_opens_the_bundled_demo_clip(qtbot, tmp_path, monkeypatch, capsy
 
     opened = {}
 
-    def record(window, out, *, frame, timeout_s):
+    def record(window, out, *, frame, timeout_s, track=None):
         opened.update(path=window.session.video_path, frames=window.state.num_frames)
         return None
 
@@ -97,3 +97,25 @@ def test_no_path_opens_the_bundled_demo_clip(qtbot, tmp_path, monkeypatch, capsy
     monkeypatch.setattr(app_module, "DEMO_CLIP", tmp_path / "assets" / "demo_clip.mp4")
     assert main([]) == 2
     assert "demo clip" in capsys.readouterr().err
+
+
+def test_screenshot_selects_a_track(qtbot, cached_clip, tmp_path, monkeypatch, capsys):
+    import stviewer.app as app_module
+
+    selected = []
+    original = app_module.take_screenshot
+
+    def spy(window, *args, **kwargs):
+        reason = original(window, *args, **kwargs)
+        selected.append(window.state.selected_track)
+        return reason
+
+    monkeypatch.setattr(app_module, "take_screenshot", spy)
+    out = tmp_path / "shot.png"
+    for track, expected in ((str(KNOWN_ID), KNOWN_ID), ("auto", KNOWN_ID)):  # the only track on KNOWN_FRAME
+        assert main(["--screenshot", str(out), "--frame", str(KNOWN_FRAME), "--track", track,
+                     str(cached_clip)]) == 0
+        assert selected[-1] == expected
+    assert main(["--screenshot", str(out), "--frame", str(KNOWN_FRAME), "--track", "99999", str(cached_clip)]) == 1
+    assert "--track 99999" in capsys.readouterr().err
+    assert main(["--screenshot", str(out), "--track", "x", str(cached_clip)]) == 2
