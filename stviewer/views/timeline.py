@@ -12,6 +12,7 @@ from stviewer.colors import BETA, MUTED, PLAYHEAD, class_rgb, track_rgb
 from stviewer.state import ViewerState
 
 LANE_HEIGHT = 0.7
+LANE_LABEL_SPACING_PX = 16  # track ID labels closer than this overlap
 
 
 class _TimelinePlot(pg.PlotItem):
@@ -56,6 +57,7 @@ class Timeline(QWidget):
         self.actions_plot.setYRange(0, 1, padding=0.02)
         self.lanes_plot.getViewBox().invertY(True)
         self._label_lanes({})
+        self.lanes_plot.getViewBox().sigResized.connect(lambda _vb: self._label_lanes(self._lane_of))
         self.legend = self.actions_plot.addLegend(offset=(-8, 2), labelTextColor="#e6e6e6",
                                                   brush=pg.mkBrush(30, 31, 34, 210), labelTextSize="8pt",
                                                   colCount=3, verSpacing=-6)
@@ -154,9 +156,10 @@ class Timeline(QWidget):
         self._on_selection(self._state.selected_track)
 
     def _label_lanes(self, lane_of: dict[int, int]) -> None:
-        """Label lanes with their track IDs, at most ~8 labels; no lanes, no ticks (the axis would
-        otherwise number its empty range 0.2 … 1.0)."""
-        step = max(1, len(lane_of) // 8)
+        """Label lanes with their track IDs, every ``step``-th lane so that labels do not overlap; no
+        lanes, no ticks (the axis would otherwise number its empty range 0.2 … 1.0)."""
+        fits = max(1, int(self.lanes_plot.getViewBox().height() // LANE_LABEL_SPACING_PX))
+        step = max(1, -(-max(len(lane_of), 4) // fits))
         self.lanes_plot.getAxis("left").setTicks([[(lane, f"#{tid}") for tid, lane in lane_of.items()
                                                    if lane % step == 0], []])
 

@@ -314,3 +314,45 @@ def test_empty_tracks_lane_has_no_numeric_axis(make_window, qtbot, clip, cached_
     w.state.set_run(None)
     w.timeline.refresh_data()
     assert _axis_labels(axis) == []
+
+
+def test_many_track_lanes_get_labels_that_do_not_overlap(qtbot, clip):
+    from engine.results import FrameResult
+    from engine.video import open_video
+    from stviewer.run_data import RunData
+    from stviewer.state import ViewerState
+    from stviewer.views.timeline import LANE_LABEL_SPACING_PX, Timeline
+
+    state = ViewerState()
+    timeline = Timeline(state)
+    qtbot.addWidget(timeline)
+    timeline.resize(900, 600)
+    timeline.show()
+    with open_video(clip) as video:
+        state.set_video(video)
+        n = state.num_frames
+        run = RunData(name="crowd", num_frames=n, class_names=["a", "b"])
+        for k in range(n):
+            ids = np.arange(40) + 1 + k // 4  # 40 tracks at a time, new ones every 4 frames
+            tracks = np.array([[10, 10, 50, 50, 0.9, i] for i in ids], np.float32)
+            run.add(FrameResult(frame_index=k, tracks=tracks, action_probs=np.array([0.5, 0.5], np.float32),
+                                alpha=None, beta=1.0 / n))
+        state.set_run(run)
+        timeline.refresh_data()
+        axis = timeline.lanes_plot.getAxis("left")
+        vb = timeline.lanes_plot.getViewBox()
+
+        def label_spacing_px() -> float:
+            lanes = [lane for lane, _ in axis._tickLevels[0]]
+            px_per_lane = vb.height() / (vb.viewRange()[1][1] - vb.viewRange()[1][0])
+            return min(np.diff(lanes)) * px_per_lane
+
+        n_labels = len(axis._tickLevels[0])
+        assert len(timeline._lane_of) > 40 and 2 <= n_labels < len(timeline._lane_of)
+        assert label_spacing_px() >= LANE_LABEL_SPACING_PX - 1  # labels do not overlap
+        height = vb.height()
+        timeline.resize(900, 350)  # a shorter timeline labels fewer lanes
+        qtbot.waitUntil(lambda: vb.height() < height - 20, timeout=2000)
+        assert len(axis._tickLevels[0]) < n_labels
+        assert label_spacing_px() >= LANE_LABEL_SPACING_PX - 1
+        state.set_video(None)
