@@ -29,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the ablation: mean pooling instead of hierarchical attention")
     parser.add_argument("--windows-per-clip", type=int, default=1,
                         help="training windows of clip_len frames taken from each clip (default 1)")
+    parser.add_argument("--hflip", action="store_true", help="augment: mirror half of the clips left-right")
     parser.add_argument("--max-clips", type=int, default=None, help="use at most N clips of the data set")
     parser.add_argument("--val-data", default=None, help="a held-out data folder: its top-1 is logged each epoch")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=JSON",
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             batch_size=args.batch_size, seed=args.seed, no_attention=args.no_attention,
             windows_per_clip=args.windows_per_clip, max_clips=args.max_clips, device=args.device,
             amp=not args.no_amp, resume=args.resume, progress=not args.no_progress and sys.stderr.isatty(),
-            val_data=args.val_data, loss_weights=weights, config_overrides=overrides)
+            val_data=args.val_data, hflip=args.hflip, loss_weights=weights, config_overrides=overrides)
         result = train(settings)
     except (ValueError, OSError, TrainStateError, TypeError) as exc:
         print(f"stv train: {exc}", file=sys.stderr)

@@ -40,6 +40,7 @@ class TrainingClips(torch.utils.data.Dataset):
         self.labels = labels.long()
         self.targets = dict(targets)
         self.class_names = list(class_names)
+        self.hflip = False  # training augmentation: mirror half of the items (set by the loop)
 
     @property
     def has_tracking(self) -> bool:
@@ -52,6 +53,8 @@ class TrainingClips(torch.utils.data.Dataset):
         item = {"clip": self.frames[i].float().div_(255.0), "label": self.labels[i]}
         for name, value in self.targets.items():
             item[name] = value[i].float() if value.dtype == torch.float16 else value[i]
+        if self.hflip and bool(torch.rand(()) < 0.5):  # global torch RNG: part of the resumable state
+            item = hflip_item(item)
         return item
 
     def save(self, path: str | Path, *, key: dict[str, Any] | None = None) -> None:
@@ -77,6 +80,26 @@ class TrainingClips(torch.utils.data.Dataset):
             return None
         return cls(frames=blob["frames"], labels=blob["labels"], targets=blob["targets"],
                    class_names=blob["class_names"])
+
+
+def hflip_item(item: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Mirror a clip and its targets left-right (actions are mirror-symmetric).
+
+    A centre at c cells maps to w - c: its cell j to w - 1 - j and its x offset f to 1 - f (exact
+    for every non-integer c); sizes, ids and labels are unchanged.
+    """
+    out = dict(item)
+    out["clip"] = item["clip"].flip(-1)
+    if "heatmap" in item:
+        w = item["heatmap"].shape[-1]
+        out["heatmap"] = item["heatmap"].flip(-1)
+        row, col = item["index"] // w, item["index"] % w
+        mask = item["mask"].bool()
+        out["index"] = torch.where(mask, row * w + (w - 1 - col), item["index"])
+        offset = item["offset"].clone()
+        offset[..., 0] = torch.where(mask, (1.0 - offset[..., 0]).clamp(0.0, 1.0 - 1e-6), offset[..., 0])
+        out["offset"] = offset
+    return out
 
 
 def resize_clip(clip: torch.Tensor, input_size: tuple[int, int]) -> torch.Tensor:

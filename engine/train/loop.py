@@ -33,7 +33,7 @@ ACTION_BATCH = 16
 TRACKING_BATCH = 8
 # settings a resumed run must share with the run it continues
 RESUME_KEYS = ("config", "data", "no_attention", "lr", "lr_step", "lr_gamma", "batch_size", "seed",
-               "windows_per_clip", "max_clips", "loss_weights", "weight_decay", "config_overrides")
+               "windows_per_clip", "max_clips", "loss_weights", "weight_decay", "config_overrides", "hflip")
 
 
 @dataclass
@@ -56,6 +56,7 @@ class TrainSettings:
     resume: bool = False
     progress: bool = True
     val_data: str | None = None
+    hflip: bool = False            # mirror half of the training clips (with their targets)
     loss_weights: dict[str, float] = field(default_factory=lambda: LossWeights().to_dict())
     config_overrides: dict[str, Any] = field(default_factory=dict)
 
@@ -144,6 +145,7 @@ def train(settings: TrainSettings, *, ctx: DistributedContext | None = None,
         use_amp = settings.amp and ctx.device.type == "cuda"
         scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
         weights = LossWeights(**settings.loss_weights)
+        clips.hflip = settings.hflip
         sampler = torch.utils.data.DistributedSampler(clips, num_replicas=ctx.world_size, rank=ctx.rank,
                                                       shuffle=True, seed=settings.seed, drop_last=True)
         loader = torch.utils.data.DataLoader(clips, batch_size=per_rank, sampler=sampler, num_workers=0,

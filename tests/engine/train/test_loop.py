@@ -56,3 +56,22 @@ def test_loss_falls_on_learnable_data(tmp_path):
     first, last = result.history[0], result.history[-1]
     assert last["loss"] < 0.6 * first["loss"], (first, last)
     assert last["heatmap"] < first["heatmap"]
+
+
+def test_hflip_mirrors_targets_exactly_as_encoding_mirrored_boxes():
+    import numpy as np
+
+    from engine.model.targets import encode_targets
+    from engine.train.data import hflip_item
+
+    boxes = [np.array([[10.3, 5.0, 30.1, 40.0], [41.0, 12.5, 60.7, 50.0]], np.float32)]
+    mirrored = [np.stack([64 - boxes[0][:, 2], boxes[0][:, 1], 64 - boxes[0][:, 0], boxes[0][:, 3]], 1)]
+    kw = dict(input_size=(64, 64), max_objects=3)
+    item = {"clip": torch.rand(1, 3, 64, 64), **encode_targets(boxes, [np.array([1, 2])], **kw)}
+    expected = encode_targets(mirrored, [np.array([1, 2])], **kw)
+    got = hflip_item(item)
+    assert torch.equal(got["clip"], item["clip"].flip(-1))
+    torch.testing.assert_close(got["heatmap"], expected["heatmap"])
+    assert torch.equal(got["index"][got["mask"]], expected["index"][expected["mask"]])
+    torch.testing.assert_close(got["offset"], expected["offset"], atol=1e-5, rtol=0)
+    torch.testing.assert_close(got["size"], expected["size"])
