@@ -24,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", default="1600x1000", help="window size WxH for the screenshot")
     p.add_argument("--track", default=None, metavar="ID|auto",
                    help="select this track in the screenshot; 'auto': the longest track on --frame")
+    p.add_argument("--whole-run", action="store_true",
+                   help="screenshot: wait until every frame has results, not just --frame")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for results (screenshot)")
     p.add_argument("--first-frame-report", action="store_true", help=argparse.SUPPRESS)  # stv bench viewer
     return p
@@ -80,9 +82,10 @@ def pick_track(run, frame: int, track: int | str | None) -> int | str:
 
 
 def take_screenshot(window, out: str | Path, *, frame: int, timeout_s: float = 600.0,
-                    track: int | str | None = None) -> str | None:
-    """Wait until frame ``frame`` has results (running the model if needed), select ``track`` (an ID,
-    "auto" or None), render the window and save it to ``out``. Returns None on success, else the reason."""
+                    track: int | str | None = None, whole_run: bool = False) -> str | None:
+    """Wait until frame ``frame`` (``whole_run``: every frame) has results, running the model if needed;
+    select ``track`` (an ID, "auto" or None), render the window and save it to ``out``. Returns None on
+    success, else the reason."""
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 
     state, session = window.state, window.session
@@ -98,7 +101,9 @@ def take_screenshot(window, out: str | Path, *, frame: int, timeout_s: float = 6
 
     def poll() -> None:
         run = state.run
-        if run is not None and run.has_result[frame]:
+        ready = run is not None and ((run.has_result.all() and not session.is_running()) if whole_run
+                                     else run.has_result[frame])
+        if ready:
             loop.quit()
         elif time.monotonic() > deadline:
             reason.append(f"no results for frame {frame} after {timeout_s:g} s")
@@ -171,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             window.close()
             return 1
     if args.screenshot:
-        reason = take_screenshot(window, args.screenshot, frame=args.frame, timeout_s=args.timeout, track=track)
+        reason = take_screenshot(window, args.screenshot, frame=args.frame, timeout_s=args.timeout, track=track,
+                                 whole_run=args.whole_run)
         window.close()
         if reason is not None or errors:
             if reason:

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from conftest import FakeInfer, KNOWN_FRAME, KNOWN_ID
+from conftest import CLIP_FRAMES, FakeInfer, KNOWN_FRAME, KNOWN_ID
+from engine.cache import ResultsCache
 from stviewer.app import build_parser, main, parse_size
 
 
@@ -20,7 +21,7 @@ def test_screenshot_of_cached_results(qtbot, cached_clip, tmp_path):
 
 
 def test_screenshot_runs_the_model_when_needed(qtbot, clip, tmp_path, monkeypatch):
-    fake = FakeInfer()
+    fake = FakeInfer(delay_s=0.04)  # 1.6 s for the clip: stopping after frame 5 leaves most undone
     import stviewer.session as session_module
 
     original = session_module.Session.__init__
@@ -33,7 +34,13 @@ def test_screenshot_runs_the_model_when_needed(qtbot, clip, tmp_path, monkeypatc
     out = tmp_path / "shot.png"
     assert main(["--screenshot", str(out), "--frame", "5", "--size", "1000x700", str(clip)]) == 0
     assert out.exists() and fake.calls == 1
-    assert clip.with_name(clip.name + ".stv.h5").exists()
+    cache_path = clip.with_name(clip.name + ".stv.h5")
+    with ResultsCache.open(cache_path) as cache:
+        assert 5 < cache.run("demo").completed_frames < CLIP_FRAMES  # stopped once frame 5 had results
+    # --whole-run: the picture shows a finished run (and the run resumes to the end)
+    assert main(["--screenshot", str(out), "--frame", "5", "--whole-run", str(clip)]) == 0
+    with ResultsCache.open(cache_path) as cache:
+        assert cache.run("demo").completed_frames == CLIP_FRAMES
 
 
 def test_screenshot_failures_are_reported(qtbot, cached_clip, tmp_path, capsys):
@@ -85,7 +92,7 @@ def test_no_path_opens_the_bundled_demo_clip(qtbot, tmp_path, monkeypatch, capsy
 
     opened = {}
 
-    def record(window, out, *, frame, timeout_s, track=None):
+    def record(window, out, *, frame, timeout_s, **_):
         opened.update(path=window.session.video_path, frames=window.state.num_frames)
         return None
 
