@@ -237,7 +237,10 @@ class Session(QObject):
             done = self.state.run.frames_done if self.state.run is not None else 0
             self.status.emit(f"Cancelled; {done} frames have results")
         else:
-            self.status.emit(f"Results of {name} ready ({self.cache_path})")
+            where = self.cache_path
+            if self.video_path is not None and where.parent == self.video_path.parent:
+                where = where.name  # beside the video: the folder is known, keep the message short
+            self.status.emit(f"Results of {name} ready ({where})")
         del worker
 
     def _reattach(self, name: str | None) -> None:

@@ -41,6 +41,7 @@ def test_worker_runs_to_the_end_and_ui_stays_responsive(make_window, qtbot, clip
     assert run is not None and run.has_result.all() and run.reader is not None
     assert run.class_names[0] == "walk"  # real names once the cache is read back
     assert not w.progress_bar.isVisible()
+    assert w.statusBar().currentMessage() == f"Results of demo ready ({cache_path.name})"
     assert w.track_list.rowCount() > 0 and len(w.timeline.action_curves) == 6
     assert w.session.worker_thread is None
 
