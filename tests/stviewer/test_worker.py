@@ -155,7 +155,9 @@ def test_worker_with_the_real_pipeline(make_window, qtbot, clip):
     # the UI thread kept running its timers while torch loaded and the model ran on the worker thread:
     # a UI thread blocked by the run (or starved of CPU) would show one gap as long as the run itself
     during = [t for t in ticks if span[0] < t < span[1]]
-    assert len(during) >= 10, f"{len(during)} timer ticks in the {span[1] - span[0]:.2f} s run"
+    # a blocked UI thread ticks not at all during the run; a busy one still manages a fifth of its ticks
+    expected = (span[1] - span[0]) / 0.010
+    assert len(during) >= max(2, 0.2 * expected), f"{len(during)} timer ticks in the {span[1] - span[0]:.2f} s run"
     gaps = np.diff(ticks)
     print(f"UI timer over the real run ({span[1] - span[0]:.2f} s): {len(during)} ticks during it, "
           f"largest gap {gaps.max() * 1000:.0f} ms, 99th percentile {np.percentile(gaps, 99) * 1000:.0f} ms")
