@@ -238,7 +238,7 @@ class Session(QObject):
             self.status.emit(f"Cancelled; {done} frames have results")
         else:
             where = self.cache_path
-            if self.video_path is not None and where.parent == self.video_path.parent:
+            if self.video_path is not None and where.parent.resolve() == self.video_path.resolve().parent:
                 where = where.name  # beside the video: the folder is known, keep the message short
             self.status.emit(f"Results of {name} ready ({where})")
         del worker

@@ -119,16 +119,20 @@ def test_worker_failure_shows_the_reason(make_window, qtbot, clip, errors):
     assert w.video_view.displayed_frame == 2
 
 
-def test_synchronous_worker(qtbot, clip):
+def test_synchronous_worker(qtbot, clip, monkeypatch):
     from stviewer.session import Session
     from stviewer.state import ViewerState
 
     state = ViewerState()
     session = Session(state, infer_fn=FakeInfer(), auto_infer=False, threaded=False)
-    assert session.open_path(clip)
+    statuses = []
+    session.status.connect(statuses.append)
+    monkeypatch.chdir(clip.parent)
+    assert session.open_path(clip.name)  # a relative path, as typed on the command line
     session.start_inference()  # returns when done
     assert session.last_worker_outcome == "succeeded"
     assert state.run.has_result.all() and state.run.reader is not None
+    assert statuses[-1] == f"Results of demo ready ({clip.name}.stv.h5)"  # beside the video: its name
     session.close()
     assert state.video is None
 
