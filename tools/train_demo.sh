@@ -2,7 +2,7 @@
 # Train the bundled demo model from scratch: assets/demo_model.pt (tiny config, hierarchical attention)
 # and, with ABLATION=1, assets/demo_model_noattn.pt (the same recipe with mean pooling instead).
 #
-#   tools/train_demo.sh                 # ~? min on 2 CPU cores (see assets/README.md)
+#   tools/train_demo.sh                 # ~10 min on a free 2-core CPU (see assets/README.md)
 #   ABLATION=1 tools/train_demo.sh      # also the ablation (about as long again)
 #   WORK=/tmp/demo THREADS=8 tools/train_demo.sh
 #
