@@ -9,26 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import traceback
 from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-
-class _FallbackCancelToken:
-    """Used until ``engine.pipeline`` is imported (cancel before the worker started)."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
+from engine.pipeline.control import CancelToken  # cheap: no torch, no scipy
 
 
 def limit_torch_threads() -> int | None:
@@ -82,7 +69,7 @@ class InferenceWorker(QObject):
         self.run_name = run_name
         self.device = device
         self._infer_fn = infer_fn
-        self._token = _FallbackCancelToken()
+        self._token = CancelToken()
         self.result_name: str | None = None
         self.error: str | None = None
         self.was_cancelled = False
@@ -95,14 +82,10 @@ class InferenceWorker(QObject):
         infer = self._infer_fn
         try:
             if infer is None:
-                from engine.pipeline import CancelToken, infer_video  # imports torch: in this thread
+                from engine.pipeline import infer_video  # imports torch: in this thread
 
                 infer = infer_video
                 limit_torch_threads()
-                token = CancelToken()
-                if self._token.cancelled:
-                    token.cancel()
-                self._token = token
             name = infer(self.video, model=str(self.model), cache_path=self.cache_path, run_name=self.run_name,
                          device=self.device, progress=self._on_progress, cancel=self._token,
                          on_frame=self.frameReady.emit)
