@@ -19,9 +19,10 @@ WORK=${WORK:-runs/demo}
 THREADS=${THREADS:-2}
 ABLATION=${ABLATION:-0}
 EPOCHS=${EPOCHS:-14}
+CLIPS=${CLIPS:-240}
 start=$(date +%s)
 
-[ -f "$WORK/train/index.json" ] || stv make-synthetic "$WORK/train" --clips 240 --seed 1 --workers "$THREADS" --quiet
+[ -f "$WORK/train/index.json" ] || stv make-synthetic "$WORK/train" --clips "$CLIPS" --seed 1 --workers "$THREADS" --quiet
 [ -f "$WORK/val/index.json" ] || stv make-synthetic "$WORK/val" --clips 30 --seed 2 --workers "$THREADS" --quiet
 
 train() {  # $1 = run folder, $2 = asset, rest = extra stv train arguments
