@@ -19,7 +19,7 @@ WORK=${WORK:-runs/demo}
 THREADS=${THREADS:-2}
 ABLATION=${ABLATION:-0}
 EPOCHS=${EPOCHS:-14}
-CLIPS=${CLIPS:-240}
+CLIPS=${CLIPS:-600}
 start=$(date +%s)
 
 [ -f "$WORK/train/index.json" ] || stv make-synthetic "$WORK/train" --clips "$CLIPS" --seed 1 --workers "$THREADS" --quiet

@@ -37,9 +37,6 @@ def _load(path: Path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="the shipped demo model is below the issue's action target: top-1 26/30 = 86.7% "
-                          "on these clips (target 90%); MOTA 0.71 on 10 of them (target 0.70). See assets/README.md",
-                   strict=False)
 @pytest.mark.skipif(not DEMO.is_file(), reason=f"{DEMO} is absent (train it with tools/train_demo.sh)")
 def test_demo_model_reaches_the_targets_on_fresh_clips(fresh_benchmark):
     from engine.data.synthetic import read_benchmark
