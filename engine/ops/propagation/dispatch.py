@@ -28,8 +28,12 @@ def propagate(x: torch.Tensor, w: torch.Tensor, lam: torch.Tensor, *, h0: torch.
     None (zeros). hp is the previous step's h (t-1, or t+1 when ``reverse``), h0 before the first step;
     (di_k, dj_k) run row-major over [-r..r]^2, r = K//2; out-of-frame neighbours contribute 0.
     h_last is the state after the last step processed (t = T-1, or t = 0 when ``reverse``).
-    All tensors share one floating dtype and one device; outputs have that dtype. The weights are
-    used as given: see ``normalize_gates`` for weights that keep h bounded for any T.
+    All tensors are on one device. Dtypes: all float64, or any mix of float16/bfloat16/float32 (what
+    autocast produces: x and lam from a convolution in float16/bfloat16, w from a softmax that autocast
+    runs in float32, a float32 carried h0). The state and the accumulation are float32 (float64 for
+    float64 inputs) whatever the input dtypes; h and h_last have x's dtype and each gradient its
+    input's dtype. The weights are used as given: see ``normalize_gates`` for weights that keep h
+    bounded for any T.
 
     backend: "reference" (readable loop), "torch" (vectorised), "triton" (CUDA tensors, fp32/fp16/bf16,
     one kernel launch for all T, fp32 accumulation), "auto" (triton for CUDA tensors when triton is
@@ -45,7 +49,7 @@ def propagate(x: torch.Tensor, w: torch.Tensor, lam: torch.Tensor, *, h0: torch.
         return propagate_reference(x, w, lam, h0=h0, reverse=reverse)
     if backend == "torch":
         return propagate_torch(x, w, lam, h0=h0, reverse=reverse)
-    if x.dtype not in TRITON_DTYPES:
+    if x.dtype not in TRITON_DTYPES:  # the dtype check above makes w, lam and h0 low precision or fp32 too
         raise ValueError(f"propagate: the triton backend takes float32/float16/bfloat16, got {x.dtype}")
     if not triton_available():
         raise ValueError("propagate: backend='triton' needs the triton package (pip install triton)")
@@ -80,12 +84,15 @@ def check_inputs(x: torch.Tensor, w: torch.Tensor, lam: torch.Tensor, h0: torch.
     if h0 is not None and tuple(h0.shape) != (batch, channels, height, width):
         raise ValueError(f"propagate: h0 must be (B, C, H, W) = {(batch, channels, height, width)}, "
                          f"got {tuple(h0.shape)}")
-    if x.dtype not in FLOAT_DTYPES:
-        raise ValueError(f"propagate: x must be float16/bfloat16/float32/float64, got {x.dtype}")
     for name, tensor in named.items():
-        if tensor.dtype != x.dtype:
-            raise ValueError(f"propagate: {name} has dtype {tensor.dtype} but x has {x.dtype}; "
-                             f"all inputs must share one dtype")
+        if tensor.dtype not in FLOAT_DTYPES:
+            raise ValueError(f"propagate: {name} must be float16/bfloat16/float32/float64, got {tensor.dtype}")
+    wide = [name for name, tensor in named.items() if tensor.dtype == torch.float64]
+    if wide and len(wide) != len(named):
+        raise ValueError(f"propagate: {', '.join(wide)} has dtype float64 but "
+                         f"{', '.join(n for n in named if n not in wide)} do not; float64 inputs must all be "
+                         f"float64 (float16/bfloat16/float32 may be mixed)")
+    for name, tensor in named.items():
         if tensor.device != x.device:
             raise ValueError(f"propagate: {name} is on {tensor.device} but x is on {x.device}; "
                              f"all inputs must be on one device")

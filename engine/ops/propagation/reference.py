@@ -33,7 +33,14 @@ def shifted(plane: torch.Tensor, di: int, dj: int) -> torch.Tensor:
 def propagate_reference(x: torch.Tensor, w: torch.Tensor, lam: torch.Tensor, *,
                         h0: torch.Tensor | None = None, reverse: bool = False
                         ) -> tuple[torch.Tensor, torch.Tensor]:
-    """x, lam (B, C, T, H, W); w (B, G, K*K, T, H, W); h0 (B, C, H, W) or None -> (h, h_last)."""
+    """x, lam (B, C, T, H, W); w (B, G, K*K, T, H, W); h0 (B, C, H, W) or None -> (h, h_last).
+
+    Computed in float32 (float64 for float64 inputs), the outputs cast to x's dtype.
+    """
+    out_dtype = x.dtype
+    compute = torch.float64 if out_dtype == torch.float64 else torch.float32
+    x, w, lam = x.to(compute), w.to(compute), lam.to(compute)
+    h0 = None if h0 is None else h0.to(compute)
     batch, channels, steps, height, width = x.shape
     groups, taps = w.shape[1], w.shape[2]
     kernel_size = int(round(taps ** 0.5))
@@ -49,4 +56,4 @@ def propagate_reference(x: torch.Tensor, w: torch.Tensor, lam: torch.Tensor, *,
             current = current + gate * shifted(previous, di, dj)
         outputs[t] = current
         previous = current
-    return torch.stack(outputs, dim=2), previous
+    return torch.stack(outputs, dim=2).to(out_dtype), previous.to(out_dtype)
