@@ -7,8 +7,9 @@ From the per-frame features F (B, T, D, h, w), 1x1 convolutions predict, per fra
                                       previous step's state flows into this one (G channel groups)
     lambda   (B, C, T, h, w)          per direction: how much of x enters the state
 
-normalised by ``engine.ops.normalize_gates`` (softmax over the K*K neighbours, scaled so the gates and
-lambda form GSPN's stability-context condition: the recurrence stays bounded for any T). Then
+normalised by ``engine.ops.normalize_gates`` (GSPN's row-stochastic condition: a softmax over the
+neighbours inside the frame, so border pixels do not leak into the zero padding; then scaled so the
+gates and lambda form a convex combination: the recurrence stays bounded for any T). Then
 ``engine.ops.propagate`` runs h_t = sum_k w_k * h_{t-1}(neighbour k) + lambda * x_t forward in time
 and, unless causal, backward too; the directions are merged by a 1x1 convolution and added to x:
 
