@@ -7,8 +7,9 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--det", required=True, type=Path, help="MOT det.txt (10 columns)")
-    parser.add_argument("--out", required=True, type=Path, help="results file to write (MOT, 10 columns)")
+    parser.add_argument("--det", required=True, type=Path, help="MOT det.txt (7 or more columns)")
+    parser.add_argument("--out", required=True, type=Path,
+                        help="results file to write (MOT, 10 columns; computed boxes at 1e-3 px)")
     parser.add_argument("--seqinfo", type=Path, default=None,
                         help="seqinfo.ini (default: found beside the det file or one folder up; "
                              "without one, the sequence ends at the last detection's frame)")
@@ -26,10 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.io import MOTFormatError, detections_by_frame, find_seqinfo, read_detections, read_seqinfo, write_results
-    from engine.tracking import ByteTracker, track_sequence
+    from engine.io import MOTFormatError, find_seqinfo, read_detections, read_seqinfo, require_output_file, write_mot
+    from engine.io.mot_tracking import track_mot_detections, tracks_to_results
+    from engine.tracking import ByteTracker
 
     try:
+        require_output_file(args.out, "--out results file")
         seqinfo_path = args.seqinfo or find_seqinfo(args.det)
         seq_length = read_seqinfo(seqinfo_path).seq_length if seqinfo_path else None
         detections = read_detections(args.det, seq_length=seq_length)
@@ -44,13 +47,10 @@ def run(args: argparse.Namespace) -> int:
         )
         if args.interpolate_gaps < 0:
             raise ValueError("--interpolate-gaps must be >= 0")
-        frames, ids, boxes, scores = track_sequence(
-            detections_by_frame(detections, num_frames),
-            tracker=tracker,
-            interpolate_gaps_up_to=args.interpolate_gaps,
-            backfill_tentative=not args.no_backfill,
-        )
-        write_results(args.out, frame_indices=frames, track_ids=ids, boxes_xyxy=boxes, scores=scores)
+        frames, ids, boxes, scores = track_mot_detections(
+            detections, num_frames=num_frames, tracker=tracker,
+            interpolate_gaps_up_to=args.interpolate_gaps, backfill_tentative=not args.no_backfill)
+        write_mot(args.out, tracks_to_results(frames, ids, boxes, scores))
     except (MOTFormatError, OSError, ValueError) as exc:
         print(f"stv track: {exc}", file=sys.stderr)
         return 1

@@ -1,10 +1,12 @@
 """File formats shared by the engine and the viewer (numpy only; never imports torch)."""
 from engine.io.mot import (
+    FrameDetections,
     MOTFormatError,
     MOTRecords,
     SeqInfo,
     detections_by_frame,
     find_seqinfo,
+    format_number,
     internal_to_mot,
     mot_to_internal,
     read_detections,
@@ -17,13 +19,17 @@ from engine.io.mot import (
     write_results,
     write_seqinfo,
 )
+from engine.io.paths import PathKindError, require_directory, require_output_file, require_regular_file
 
 __all__ = [
+    "FrameDetections",
     "MOTFormatError",
     "MOTRecords",
+    "PathKindError",
     "SeqInfo",
     "detections_by_frame",
     "find_seqinfo",
+    "format_number",
     "internal_to_mot",
     "mot_to_internal",
     "read_detections",
@@ -31,6 +37,9 @@ __all__ = [
     "read_mot",
     "read_results",
     "read_seqinfo",
+    "require_directory",
+    "require_output_file",
+    "require_regular_file",
     "results_to_records",
     "write_mot",
     "write_results",

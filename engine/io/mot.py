@@ -25,49 +25,44 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
-Kind = Literal["gt", "det", "results"]
+from engine.io.mot_rules import (DISTRACTOR_CLASSES, MAX_FILE_BYTES, MAX_FRAME, PEDESTRIAN_CLASS, Kind,
+                                 MOTFormatError, scan_mot_text)
+from engine.io.paths import PathKindError, read_regular_text, require_output_file
 
-GT_COLUMNS = (9, 10)  # MOT16+ (class, visibility) or MOT15 (world x, y, z)
-DET_COLUMNS = (10,)
-DISTRACTOR_CLASSES = (2, 7, 8, 12)  # person_on_vehicle, static_person, distractor, reflection
-PEDESTRIAN_CLASS = 1
-
-
-class MOTFormatError(ValueError):
-    """A malformed MOTChallenge file. ``path`` and ``line`` (1-based, or None) say where."""
-
-    def __init__(self, path: str | os.PathLike | None, line: int | None, problem: str):
-        self.path = None if path is None else str(path)
-        self.line = line
-        self.problem = problem
-        where = self.path or "<memory>"
-        if line is not None:
-            where = f"{where}:{line}"
-        super().__init__(f"{where}: {problem}")
+__all__ = ["DISTRACTOR_CLASSES", "PEDESTRIAN_CLASS", "MOTFormatError", "MOTRecords", "SeqInfo",
+           "FrameDetections", "detections_by_frame", "find_seqinfo", "format_number", "internal_to_mot",
+           "mot_to_internal", "read_detections", "read_gt", "read_mot", "read_results", "read_seqinfo",
+           "results_to_records", "write_mot", "write_results", "write_seqinfo", "write_text_atomic"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MOTRecords:
     """The rows of one MOT text file exactly as written in it (1-based frames and boxes).
 
-    ``values`` is (N, C) float64 with C = the file's column count; row order is the file's.
-    Use :meth:`frame_indices` / :meth:`boxes_xyxy` for the engine's 0-based conventions.
+    ``values`` is (N, C) float64 with C = the file's column count (gt >= 8, det/results >= 7); row
+    order is the file's. ``line_numbers`` (N,) int64 says which 1-based line each row came from (None
+    for records built in memory). Use :meth:`frame_indices` / :meth:`boxes_xyxy` for the engine's
+    0-based conventions.
     """
 
     values: np.ndarray
     kind: Kind
     path: str | None = None
+    line_numbers: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         v = self.values
-        if v.ndim != 2 or v.dtype != np.float64:
-            raise ValueError(f"MOTRecords.values must be (N, C) float64, got {v.shape} {v.dtype}")
+        if v.ndim != 2 or v.dtype != np.float64 or v.shape[1] < 7:
+            raise ValueError(f"MOTRecords.values must be (N, C>=7) float64, got {v.shape} {v.dtype}")
+        if self.line_numbers is not None and np.shape(self.line_numbers) != (v.shape[0],):
+            raise ValueError(f"line_numbers must be ({v.shape[0]},), got {np.shape(self.line_numbers)}")
 
     def __len__(self) -> int:
         return self.values.shape[0]
@@ -98,16 +93,22 @@ class MOTRecords:
 
     @property
     def classes(self) -> np.ndarray | None:
-        """(N,) int64 gt classes for 9-column (MOT16+) ground truth, else None (MOT15 has no classes)."""
-        if self.kind == "gt" and self.num_columns == 9:
-            return self.values[:, 7].astype(np.int64)
+        """(N,) int64 gt classes (column 8, int-truncated as TrackEval does) for MOT16+ ground truth
+        (every column count but MOT15's 10), else None."""
+        if self.kind == "gt" and self.num_columns != 10:
+            return np.trunc(self.values[:, 7]).astype(np.int64)
         return None
 
     @property
     def visibility(self) -> np.ndarray | None:
-        if self.kind == "gt" and self.num_columns == 9:
+        """(N,) float64 gt visibility (column 9) for MOT16+ ground truth with 9+ columns, else None."""
+        if self.kind == "gt" and self.num_columns >= 9 and self.num_columns != 10:
             return self.values[:, 8]
         return None
+
+    def line_of(self, row: int) -> int | None:
+        """The file line of row ``row`` (None for records built in memory)."""
+        return None if self.line_numbers is None else int(self.line_numbers[row])
 
     def frame_indices(self) -> np.ndarray:
         """(N,) int64 0-based frame indices."""
@@ -119,6 +120,9 @@ class MOTRecords:
 
     def max_frame(self) -> int:
         return int(self.values[:, 0].max()) if len(self) else 0
+
+    def min_frame(self) -> int:
+        return int(self.values[:, 0].min()) if len(self) else 0
 
 
 # --------------------------------------------------------------------------- conventions
@@ -146,93 +150,34 @@ def internal_to_mot(frame_indices: np.ndarray, xyxy: np.ndarray) -> tuple[np.nda
 # --------------------------------------------------------------------------- reading
 
 
-def _split(line: str) -> list[str]:
-    if "," in line:
-        return [field.strip() for field in line.split(",")]
-    return line.split()
+def read_mot(path: str | os.PathLike, *, kind: Kind, seq_length: int | None = None,
+             semantics: str = "auto") -> MOTRecords:
+    """Read a MOT text file and check it against :mod:`engine.io.mot_rules` (raises at the first error).
 
-
-def read_mot(path: str | os.PathLike, *, kind: Kind, seq_length: int | None = None) -> MOTRecords:
-    """Read and validate a MOT text file.
-
-    ``kind``: "gt" (9 or 10 columns), "det" or "results" (10 columns). ``seq_length`` (from
-    seqinfo.ini), when given, bounds the frame numbers. Raises :class:`MOTFormatError` for: wrong
-    column count, non-numeric field, NaN/inf, non-integer frame or id, frame < 1 or > seq_length,
-    negative id (gt/results), duplicate (frame, id) (gt/results), non-positive width/height.
-    ``OSError`` when the file cannot be read.
+    ``kind``: "gt" (>= 8 columns), "det" or "results" (>= 7 columns, as TrackEval accepts).
+    ``seq_length`` (from seqinfo.ini), when given, bounds the frame numbers. ``semantics`` ("auto",
+    "mot15", "mot16") decides whether gt column 8 must be a MOTChallenge class. Raises
+    :class:`MOTFormatError` naming file, line and rule; :class:`~engine.io.paths.PathKindError` (an
+    OSError) for a FIFO, device or directory; ``OSError`` when the file cannot be read.
     """
     if kind not in ("gt", "det", "results"):
         raise ValueError(f"kind must be 'gt', 'det' or 'results', got {kind!r}")
-    allowed = GT_COLUMNS if kind == "gt" else DET_COLUMNS
     path = Path(path)
+    what = {"gt": "ground truth", "det": "detections", "results": "tracker results"}[kind]
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_text(path, f"MOT {what}", max_bytes=MAX_FILE_BYTES)
     except UnicodeDecodeError as exc:
-        raise MOTFormatError(path, None, f"not a text file ({exc.reason})") from None
-
-    rows: list[list[float]] = []
-    line_numbers: list[int] = []
-    num_columns: int | None = None
-    for line_number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        fields = _split(line.strip())
-        if len(fields) not in allowed:
-            expected = " or ".join(str(c) for c in allowed)
-            raise MOTFormatError(path, line_number, f"expected {expected} columns for {kind}, found {len(fields)}")
-        if num_columns is None:
-            num_columns = len(fields)
-        elif len(fields) != num_columns:
-            raise MOTFormatError(
-                path, line_number, f"found {len(fields)} columns but earlier lines have {num_columns}"
-            )
-        row = []
-        for column, field in enumerate(fields, start=1):
-            try:
-                value = float(field)
-            except ValueError:
-                raise MOTFormatError(path, line_number, f"column {column} is not a number: {field!r}") from None
-            if not math.isfinite(value):
-                raise MOTFormatError(path, line_number, f"column {column} is {field!r} (NaN/inf not allowed)")
-            row.append(value)
-        frame, track_id, _, _, width, height = row[:6]
-        if not frame.is_integer():
-            raise MOTFormatError(path, line_number, f"frame {fields[0]!r} is not an integer")
-        if frame < 1:
-            raise MOTFormatError(path, line_number, f"frame {int(frame)} < 1 (frames are 1-based)")
-        if seq_length is not None and frame > seq_length:
-            raise MOTFormatError(path, line_number, f"frame {int(frame)} is beyond seqLength {seq_length}")
-        if not track_id.is_integer():
-            raise MOTFormatError(path, line_number, f"id {fields[1]!r} is not an integer")
-        if kind != "det" and track_id < 0:
-            raise MOTFormatError(path, line_number, f"negative id {int(track_id)}")
-        if width <= 0 or height <= 0:
-            raise MOTFormatError(path, line_number, f"non-positive box size {width:g}x{height:g}")
-        rows.append(row)
-        line_numbers.append(line_number)
-
-    values = np.array(rows, dtype=np.float64).reshape(len(rows), num_columns or allowed[-1])
-    if kind != "det" and len(rows):
-        _check_unique_frame_ids(path, values, line_numbers)
-    return MOTRecords(values=values, kind=kind, path=str(path))
+        raise MOTFormatError(path, None, f"not a text file ({exc.reason})", "text") from None
+    except PathKindError as exc:
+        if "bytes" in str(exc):
+            raise MOTFormatError(path, None, f"larger than {MAX_FILE_BYTES} bytes", "text") from None
+        raise
+    scanned = scan_mot_text(text, path=path, kind=kind, seq_length=seq_length, semantics=semantics)  # type: ignore[arg-type]
+    return MOTRecords(values=scanned.values, kind=kind, path=str(path), line_numbers=scanned.line_numbers)
 
 
-def _check_unique_frame_ids(path: Path, values: np.ndarray, line_numbers: list[int]) -> None:
-    keys = values[:, 0].astype(np.int64) * (1 << 32) + values[:, 1].astype(np.int64)
-    order = np.argsort(keys, kind="stable")
-    dup = np.nonzero(keys[order][1:] == keys[order][:-1])[0]
-    if dup.size:
-        first, second = order[dup[0]], order[dup[0] + 1]
-        raise MOTFormatError(
-            path,
-            line_numbers[second],
-            f"duplicate (frame {int(values[second, 0])}, id {int(values[second, 1])}), "
-            f"first on line {line_numbers[first]}",
-        )
-
-
-def read_gt(path: str | os.PathLike, *, seq_length: int | None = None) -> MOTRecords:
-    return read_mot(path, kind="gt", seq_length=seq_length)
+def read_gt(path: str | os.PathLike, *, seq_length: int | None = None, semantics: str = "auto") -> MOTRecords:
+    return read_mot(path, kind="gt", seq_length=seq_length, semantics=semantics)
 
 
 def read_detections(path: str | os.PathLike, *, seq_length: int | None = None) -> MOTRecords:
@@ -243,35 +188,113 @@ def read_results(path: str | os.PathLike, *, seq_length: int | None = None) -> M
     return read_mot(path, kind="results", seq_length=seq_length)
 
 
-def detections_by_frame(records: MOTRecords, num_frames: int) -> list[np.ndarray]:
-    """Split detections into a list over 0-based frames of (N, 5) float64 [x1, y1, x2, y2, score]."""
+class FrameDetections(Sequence):
+    """Per-frame detections over ``num_frames`` frames without a per-frame list: memory follows the
+    rows present, not the frame count (a det line at frame 1e9 costs one row). Item k is the (N_k, 5)
+    float64 [x1, y1, x2, y2, score] of 0-based frame k, in file order. ``frames_present`` lists the
+    0-based frames that have at least one detection, in order."""
+
+    def __init__(self, detections: np.ndarray, frame_indices: np.ndarray, num_frames: int):
+        order = np.argsort(frame_indices, kind="stable")
+        self._dets = np.ascontiguousarray(detections[order])
+        sorted_frames = frame_indices[order]
+        self.frames_present, starts = np.unique(sorted_frames, return_index=True)
+        self._starts = np.append(starts, len(sorted_frames)).astype(np.int64)
+        self._num_frames = int(num_frames)
+        self._empty = np.zeros((0, 5), np.float64)
+        self._empty.flags.writeable = False
+
+    def __len__(self) -> int:
+        return self._num_frames
+
+    def __getitem__(self, k):  # type: ignore[override]
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(self._num_frames))]
+        k = int(k)
+        if k < 0:
+            k += self._num_frames
+        if not 0 <= k < self._num_frames:
+            raise IndexError(f"frame {k} outside [0, {self._num_frames})")
+        j = int(np.searchsorted(self.frames_present, k))
+        if j < len(self.frames_present) and self.frames_present[j] == k:
+            return self._dets[self._starts[j]:self._starts[j + 1]]
+        return self._empty
+
+
+def detections_by_frame(records: MOTRecords, num_frames: int) -> FrameDetections:
+    """Detections as a sequence over 0-based frames of (N, 5) float64 [x1, y1, x2, y2, score]
+    (see :class:`FrameDetections`: rows-proportional memory)."""
+    num_frames = int(num_frames)
+    if not 0 <= num_frames <= MAX_FRAME:
+        raise ValueError(f"num_frames must be in [0, {MAX_FRAME}], got {num_frames}")
     frame_indices = records.frame_indices()
     if len(records) and frame_indices.max() >= num_frames:
-        raise ValueError(f"{records.path}: frame {frame_indices.max() + 1} beyond {num_frames} frames")
+        row = int(np.argmax(frame_indices))
+        where = records.path if records.line_of(row) is None else f"{records.path}:{records.line_of(row)}"
+        raise ValueError(f"{where}: frame {frame_indices[row] + 1} beyond {num_frames} frames")
     dets = np.concatenate([records.boxes_xyxy(), records.confidences[:, None]], axis=1)
-    order = np.argsort(frame_indices, kind="stable")
-    bounds = np.searchsorted(frame_indices[order], np.arange(num_frames + 1))
-    return [dets[order[bounds[k]: bounds[k + 1]]] for k in range(num_frames)]
+    return FrameDetections(dets, frame_indices, num_frames)
 
 
 # --------------------------------------------------------------------------- writing
 
 
-def _format_number(value: float) -> str:
+def format_number(value: float) -> str:
     """Shortest text that parses back to exactly ``value`` (integers without '.0')."""
     if value.is_integer() and abs(value) < 2**53:
         return str(int(value))
     return repr(value)
 
 
+def shortest_float32(values: np.ndarray) -> np.ndarray:
+    """float64 copies of float32 data that print as the shortest decimal naming the same float32.
+
+    Runs in the cache store boxes as float32; widening 340.829f to float64 prints as
+    340.82899475097656. This returns 340.829 instead (the float64 nearest that decimal), which still
+    narrows back to exactly the same float32, so a results file written from it re-imports
+    bit-identically. Values needing more than 9 decimals keep their exact widened value.
+    """
+    narrow = np.asarray(values, dtype=np.float32)
+    wide = narrow.astype(np.float64)
+    out = wide.copy()
+    todo = np.isfinite(wide)
+    for decimals in range(10):
+        if not todo.any():
+            break
+        candidate = np.round(wide[todo], decimals)
+        ok = candidate.astype(np.float32) == narrow[todo]
+        idx = np.flatnonzero(todo)[ok]
+        out[idx] = candidate[ok]
+        todo[idx] = False
+    return out
+
+
+def write_text_atomic(path: str | os.PathLike, text: str, *, what: str = "output file") -> Path:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename, so a crash
+    or a full disk never leaves a half-written file where a good one was. A FIFO, device or
+    directory at ``path`` is refused (PathKindError) instead of blocking on it."""
+    path = require_output_file(path, what)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def mot_text(values: np.ndarray) -> str:
+    """MOT lines (comma-separated, losslessly formatted) of an (N, C) float array."""
+    return "".join(",".join(format_number(v) for v in row) + "\n" for row in np.asarray(values).tolist())
+
+
 def write_mot(path: str | os.PathLike, records: MOTRecords) -> None:
-    """Write records with their own column count, losslessly."""
-    _write_rows(Path(path), records.values)
-
-
-def _write_rows(path: Path, values: np.ndarray) -> None:
-    lines = [",".join(_format_number(v) for v in row) for row in values.tolist()]
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    """Write records with their own column count, losslessly and atomically."""
+    write_text_atomic(path, mot_text(records.values), what=f"MOT {records.kind} file")
 
 
 def results_to_records(
@@ -331,9 +354,17 @@ _SEQINFO_KEYS = {
 
 
 def read_seqinfo(path: str | os.PathLike) -> SeqInfo:
-    """Parse ``seqinfo.ini`` ([Sequence] section). name and seqLength are required."""
+    """Parse ``seqinfo.ini`` ([Sequence] section). name and seqLength are required; seqLength is
+    bounded by MAX_FRAME (nothing is sized by it: evaluation data follow the rows present)."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = read_regular_text(path, "seqinfo.ini", max_bytes=1 << 20)
+    except UnicodeDecodeError as exc:
+        raise MOTFormatError(path, None, f"not a text file ({exc.reason})", "text") from None
+    except PathKindError as exc:
+        if "bytes" in str(exc):
+            raise MOTFormatError(path, None, "larger than 1 MiB: not a seqinfo.ini", "text") from None
+        raise
     found: dict[str, object] = {}
     in_sequence = False
     for line_number, raw in enumerate(text.splitlines(), start=1):
@@ -360,6 +391,8 @@ def read_seqinfo(path: str | os.PathLike) -> SeqInfo:
             raise MOTFormatError(path, line_number, f"{key} is {value!r}")
         if attr in ("seq_length", "im_width", "im_height") and parsed < (1 if attr == "seq_length" else 0):
             raise MOTFormatError(path, line_number, f"{key} must be positive, found {value!r}")
+        if attr in ("seq_length", "im_width", "im_height") and parsed > MAX_FRAME:
+            raise MOTFormatError(path, line_number, f"{key}={value} is absurd (more than {MAX_FRAME})")
         if attr == "frame_rate" and parsed <= 0:
             raise MOTFormatError(path, line_number, f"{key} must be positive, found {value!r}")
         found[attr] = parsed
@@ -371,17 +404,18 @@ def read_seqinfo(path: str | os.PathLike) -> SeqInfo:
 
 
 def write_seqinfo(path: str | os.PathLike, info: SeqInfo) -> None:
+    """Write seqinfo.ini with every key MOTChallenge's files have (atomically)."""
     text = (
         "[Sequence]\n"
         f"name={info.name}\n"
         f"imDir={info.im_dir}\n"
-        f"frameRate={_format_number(float(info.frame_rate))}\n"
+        f"frameRate={format_number(float(info.frame_rate))}\n"
         f"seqLength={info.seq_length}\n"
         f"imWidth={info.im_width}\n"
         f"imHeight={info.im_height}\n"
         f"imExt={info.im_ext}\n"
     )
-    Path(path).write_text(text, encoding="utf-8")
+    write_text_atomic(path, text, what="seqinfo.ini")
 
 
 def find_seqinfo(path: str | os.PathLike) -> Path | None:

@@ -14,6 +14,12 @@ functions in this package see exactly the arrays TrackEval's metrics see:
       no classes, so only gt rows with flag (column 7) == 0 are dropped and no tracker box is removed;
     - ``"auto"``: mot16 for 9-column gt, mot15 for 10-column gt;
 * ids are relabelled to 0..K-1 over the sequence.
+
+Memory and time follow the rows present, never the frame numbers: a frame with neither gt nor
+tracker rows changes no metric (TrackEval's loops skip it: nothing to match, no counts, and the
+"previous frame" of the IDSW and Frag rules is the last frame that had gt rows), so only frames
+with rows get an entry and ``frames`` says which. ``num_timesteps`` (seqLength) is only counted
+(CLR_Frames), so seqLength 1e9 or a row at frame 1e9 costs nothing per frame.
 """
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from engine.io.mot import DISTRACTOR_CLASSES, PEDESTRIAN_CLASS, MOTRecords
+from engine.io.mot_rules import MAX_FRAME, MOT_CLASSES
 
 EPS = np.finfo("float").eps
 GTSemantics = Literal["auto", "mot15", "mot16"]
@@ -31,9 +38,11 @@ GTSemantics = Literal["auto", "mot15", "mot16"]
 
 @dataclass
 class SequenceData:
-    """Per-frame evaluation arrays (TrackEval's ``data`` dict as attributes)."""
+    """Per-frame evaluation arrays (TrackEval's ``data`` dict as attributes), for the frames that
+    have rows only: entry t belongs to 1-based frame ``frames[t]``."""
 
     num_timesteps: int
+    frames: np.ndarray  # (T,) int64 1-based frame numbers with gt or tracker rows, increasing
     gt_ids: list[np.ndarray]  # (G_t,) int, contiguous 0..num_gt_ids-1
     tracker_ids: list[np.ndarray]  # (T_t,) int, contiguous 0..num_tracker_ids-1
     similarity_scores: list[np.ndarray]  # (G_t, T_t) IoU
@@ -63,19 +72,21 @@ def box_iou_ltwh(boxes1: np.ndarray, boxes2: np.ndarray) -> np.ndarray:
     return inter / union
 
 
-def _split_by_frame(frames: np.ndarray, num_timesteps: int) -> list[np.ndarray]:
+def _rows_by_frame(frames: np.ndarray, present: np.ndarray) -> list[np.ndarray]:
+    """Row indices of each frame in ``present`` (sorted unique frame numbers), file order kept."""
     order = np.argsort(frames, kind="stable")
-    bounds = np.searchsorted(frames[order], np.arange(1, num_timesteps + 2))
-    return [order[bounds[t]: bounds[t + 1]] for t in range(num_timesteps)]
+    bounds = np.searchsorted(frames[order], np.append(present, np.iinfo(np.int64).max), side="left")
+    return [order[bounds[t]: bounds[t + 1]] for t in range(len(present))]
 
 
 def resolve_semantics(gt: MOTRecords, gt_semantics: GTSemantics) -> str:
     if gt_semantics == "auto":
-        return "mot16" if gt.num_columns == 9 else "mot15"
+        return "mot15" if gt.classes is None else "mot16"
     if gt_semantics not in ("mot15", "mot16"):
         raise ValueError(f"gt_semantics must be 'auto', 'mot15' or 'mot16', got {gt_semantics!r}")
-    if gt_semantics == "mot16" and gt.num_columns != 9:
-        raise ValueError(f"{gt.path}: MOT16 semantics need 9-column gt with classes, found {gt.num_columns} columns")
+    if gt_semantics == "mot16" and gt.classes is None:
+        raise ValueError(f"{gt.path}: MOT16 semantics need gt with classes (8- or 9-column gt), "
+                         f"found {gt.num_columns} columns")
     return gt_semantics
 
 
@@ -92,6 +103,9 @@ def build_sequence_data(
     semantics = resolve_semantics(gt, gt_semantics)
     if num_timesteps is None:
         num_timesteps = max(gt.max_frame(), pred.max_frame())
+    num_timesteps = int(num_timesteps)
+    if not 0 <= num_timesteps <= MAX_FRAME:
+        raise ValueError(f"num_timesteps must be in [0, {MAX_FRAME}], got {num_timesteps}")
     for records in (gt, pred):
         if records.max_frame() > num_timesteps:
             raise ValueError(f"{records.path}: frame {records.max_frame()} beyond {num_timesteps} frames")
@@ -102,16 +116,17 @@ def build_sequence_data(
     if semantics == "mot16":
         gt_keep_all &= gt_classes == PEDESTRIAN_CLASS
         if preprocess:  # TrackEval refuses unknown classes when it preprocesses
-            invalid = np.setdiff1d(np.unique(gt_classes), np.arange(1, 14))
+            invalid = np.setdiff1d(np.unique(gt_classes), MOT_CLASSES)
             if invalid.size:
                 raise ValueError(f"{gt.path}: gt classes {invalid.tolist()} are not MOTChallenge classes 1..13 "
                                  "(use MOT15 semantics or disable distractor removal)")
     tr_frames, tr_all_ids, tr_boxes = pred.frames, pred.ids, pred.ltwh
 
     gt_ids, tracker_ids, similarities = [], [], []
-    gt_rows = _split_by_frame(gt_frames, num_timesteps)
-    tr_rows = _split_by_frame(tr_frames, num_timesteps)
-    for t in range(num_timesteps):
+    present = np.union1d(gt_frames, tr_frames).astype(np.int64)
+    gt_rows = _rows_by_frame(gt_frames, present)
+    tr_rows = _rows_by_frame(tr_frames, present)
+    for t in range(len(present)):
         g, r = gt_rows[t], tr_rows[t]
         sim = box_iou_ltwh(gt_boxes[g], tr_boxes[r])
         t_ids = tr_all_ids[r]
@@ -139,6 +154,7 @@ def build_sequence_data(
     num_tracker_ids = relabel(tracker_ids)
     return SequenceData(
         num_timesteps=num_timesteps,
+        frames=present,
         gt_ids=gt_ids,
         tracker_ids=tracker_ids,
         similarity_scores=similarities,

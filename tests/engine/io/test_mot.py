@@ -132,23 +132,26 @@ def test_empty_file_gives_no_records(tmp_path):
 
 MALFORMED = [
     # (kind, text, bad line, message fragment)
-    ("gt", "1,1,10,20,30,40,1,1\n", 1, "expected 9 or 10 columns"),
-    ("det", "1,-1,10,20,30,40,0.9,-1,-1\n", 1, "expected 10 columns"),
-    ("results", DET_LINE.replace("-1,10", "1,10") + ",5\n", 1, "expected 10 columns"),
-    ("gt", GT_LINE + "\n1,2,10,20,30,40,1,-1,-1,-1\n", 2, "earlier lines have 9"),
+    ("gt", "1,1,10,20,30,40,1\n", 1, "7 columns, expected at least 8"),
+    ("det", "1,-1,10,20,30,40\n", 1, "6 columns, expected at least 7"),
+    ("results", "1,1,10,20,30,40\n", 1, "6 columns, expected at least 7"),
+    ("gt", GT_LINE + "\n1,2,10,20,30,40,1,-1,-1,-1\n", 2, "but line 1 has 9"),
     ("gt", GT_LINE + "\n2,2,abc,20,30,40,1,1,1\n", 2, "column 3 is not a number"),
-    ("gt", "1,1,10,20,30,40,1,1,\n", 1, "column 9 is not a number"),
+    ("gt", "1,1,10,20,30,40,1,1,,\n", 1, "column 9 is not a number"),
     ("gt", "1,1,10,20,nan,40,1,1,1\n", 1, "NaN"),
     ("gt", "1,1,10,20,30,inf,1,1,1\n", 1, "NaN/inf"),
     ("gt", "0,1,10,20,30,40,1,1,1\n", 1, "frame 0 < 1"),
     ("gt", "1.5,1,10,20,30,40,1,1,1\n", 1, "not an integer"),
-    ("gt", "1,1.5,10,20,30,40,1,1,1\n", 1, "id '1.5' is not an integer"),
+    ("gt", "1,1.5,10,20,30,40,1,1,1\n", 1, "id 1.5 is not an integer"),
     ("gt", "1,-3,10,20,30,40,1,1,1\n", 1, "negative id"),
     ("gt", GT_LINE + "\n2,1,10,20,30,40,1,1,1\n1,1,11,20,30,40,1,1,1\n", 3, "duplicate (frame 1, id 1), first on line 1"),
     ("results", "3,4,1,1,5,5,1,-1,-1,-1\n3,4,9,9,5,5,1,-1,-1,-1\n", 2, "duplicate (frame 3, id 4)"),
-    ("gt", "1,1,10,20,0,40,1,1,1\n", 1, "non-positive box size"),
-    ("gt", "1,1,10,20,30,-4,1,1,1\n", 1, "non-positive box size"),
-    ("det", "1,-1,10,20,-30,40,0.9,-1,-1,-1\n", 1, "non-positive box size"),
+    ("gt", "1,1,10,20,30,40,1,14,1\n", 1, "class 14 is not a MOTChallenge class"),
+    ("results", "1,1,10,20,30,40,0.9,2\n", 1, "column 8 is 2"),
+    ("det", "1,-1,10,20,-30,40,0.9,-1,-1,-1\n", 1, "negative box size"),
+    ("gt", "1e18,1,10,20,30,40,1,1,1\n", 1, "is absurd"),
+    ("results", "1,1e20,10,20,30,40,1,-1,-1,-1\n", 1, "not exactly representable"),
+    ("results", "1,4503599627370496.3,10,20,30,40,1\n", 1, "float64 holds exactly"),
 ]
 
 
@@ -169,6 +172,31 @@ def test_frame_beyond_seq_length(tmp_path):
     assert len(read_gt(path, seq_length=6)) == 2
     with pytest.raises(MOTFormatError, match=r":2: frame 6 is beyond seqLength 5"):
         read_gt(path, seq_length=5)
+
+
+@pytest.mark.parametrize("columns", [7, 8, 9, 10, 11])
+def test_results_with_seven_or_more_columns_are_accepted(tmp_path, columns):
+    """TrackEval reads results with >= 7 columns (confidence in column 7, class in 8 when present)."""
+    line = ",".join(["1", "3", "10.5", "20", "30", "40", "0.75", "1", "-1", "-1", "-1"][:columns])
+    records = read_results(write(tmp_path, line + "\n"))
+    assert records.num_columns == columns and records.ids.tolist() == [3]
+    assert records.confidences.tolist() == [0.75]
+
+
+def test_zero_size_boxes_are_accepted_in_gt_and_results(tmp_path):
+    """TrackEval scores them with IoU 0; only the validator warns."""
+    assert len(read_gt(write(tmp_path, "1,1,10,20,0,40,1,1,1\n"))) == 1
+    assert len(read_results(write(tmp_path, "1,1,10,20,30,-4,1,-1,-1,-1\n"))) == 1
+
+
+def test_ids_beyond_two_to_the_32_are_not_false_duplicates(tmp_path):
+    """Packing (frame, id) into one int64 made id 2**32+k collide with frame+1 / id k."""
+    text = f"1,{2**32 + 5},1,1,5,5,1,-1,-1,-1\n2,5,1,1,5,5,1,-1,-1,-1\n1,5,1,1,5,5,1,-1,-1,-1\n"
+    assert read_results(write(tmp_path, text)).ids.tolist() == [2**32 + 5, 5, 5]
+
+
+def test_trailing_comma_is_dropped_as_trackeval_does(tmp_path):
+    assert read_gt(write(tmp_path, GT_LINE + ",\n")).values.tolist() == [[1, 1, 10, 20, 30, 40, 1, 1, 1]]
 
 
 def test_duplicate_detections_are_allowed(tmp_path):

@@ -125,7 +125,7 @@ def test_stv_eval_reports_malformed_file(files, tmp_path, capsys):
 
 def test_stv_track_reports_malformed_file(tmp_path, capsys):
     bad = tmp_path / "det.txt"
-    bad.write_text("1,-1,10,20,30,40,0.9,-1,-1\n")
+    bad.write_text("1,-1,10,20,30,40\n")  # 6 columns: detections need >= 7
     assert main(["track", "--det", str(bad), "--out", str(tmp_path / "r.txt")]) == 1
     assert f"{bad}:1" in capsys.readouterr().err
     assert not (tmp_path / "r.txt").exists()
