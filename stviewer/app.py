@@ -7,10 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-_T_IMPORT = time.time()
+from engine.assets import MissingAssetError, demo_clip_path
+from stviewer.platform_check import platform_problem
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-DEMO_CLIP = ASSETS / "demo_clip.mp4"
+_T_IMPORT = time.time()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -144,9 +144,14 @@ def take_screenshot(window, out: str | Path, *, frame: int, timeout_s: float = 6
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    path = Path(args.path) if args.path else DEMO_CLIP
+    try:
+        path = Path(args.path) if args.path else demo_clip_path()
+    except MissingAssetError as exc:
+        print(f"stviewer: {exc}", file=sys.stderr)
+        return 2
     if not path.exists():
-        hint = " (the demo clip is not bundled yet; pass a video)" if not args.path else ""
+        hint = (": this install lacks its bundled demo clip; reinstall stviewer, or pass a video"
+                if not args.path else "")
         print(f"stviewer: {path}: no such file or folder{hint}", file=sys.stderr)
         return 2
     size, track = None, None
@@ -158,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"stviewer: {exc}", file=sys.stderr)
             return 2
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    problem = platform_problem()
+    if problem is not None:  # Qt would abort with "no Qt platform plugin could be initialized"
+        print(f"stviewer: {problem}", file=sys.stderr)
+        return 3
     app = make_app([sys.argv[0]])
     from stviewer.main_window import MainWindow
 

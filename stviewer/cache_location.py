@@ -5,17 +5,8 @@ import hashlib
 import os
 from pathlib import Path
 
-CACHE_SUFFIX = ".stv.h5"
-SEQUENCE_CACHE_NAME = "stv_results.h5"  # inside a MOT image-sequence folder
-
-
-def beside_video(video: str | Path) -> Path:
-    """``<dir>/<name>.stv.h5`` for a file, ``<folder>/stv_results.h5`` for a sequence folder
-    (the same convention as ``engine.pipeline.default_cache_path``)."""
-    video = Path(video)
-    if video.is_dir():
-        return video / SEQUENCE_CACHE_NAME
-    return video.with_name(video.name + CACHE_SUFFIX)
+from engine.cache.naming import CACHE_SUFFIX
+from engine.cache.naming import default_cache_path as beside_video  # the engine's rule, beside the video
 
 
 def user_cache_dir() -> Path:

@@ -1,10 +1,9 @@
 """Which cached run belongs to which model, without importing torch.
 
 A run matches a model only when the run's ``checkpoint_sha256`` is the model file's sha256 (the same
-file hash ``engine.model.checkpoint.sha256_of`` records). The demo model is ``assets/demo_model.pt``;
-while that file is absent ``engine.model.loading.load_model("demo")`` uses a random stand-in recorded
-with the sha256 ``"random-init"`` and run name ``"demo-random-init"``, so such runs match "demo" only
-while the file is still absent (once it exists they are meaningless leftovers).
+file hash ``engine.model.checkpoint.sha256_of`` records). The demo model is the bundled file
+``engine.assets.demo_model_path()``; when it is missing the "demo" model has no identity (None, like
+a checkpoint path that is not a file) and running it fails saying so.
 """
 from __future__ import annotations
 
@@ -12,12 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import engine
-
-# as engine.model.loading.DEMO_CHECKPOINT (which imports torch)
-DEMO_CHECKPOINT = Path(engine.__file__).resolve().parent.parent / "assets" / "demo_model.pt"
-RANDOM_INIT_SHA256 = "random-init"
-RANDOM_INIT_RUN_NAME = "demo-random-init"
+from engine.assets import MissingAssetError, demo_model_path
 
 _sha_memo: dict[tuple[str, int, int], str] = {}
 
@@ -42,13 +36,15 @@ class ModelIdentity:
     sha256: str  # what the pipeline records as the run's checkpoint_sha256
 
 
-def model_identity(model: str | Path, *, demo_checkpoint: str | Path = DEMO_CHECKPOINT) -> ModelIdentity | None:
-    """The identity of ``model`` ("demo" or a checkpoint path); None for a path that is not a file."""
+def model_identity(model: str | Path, *, demo_checkpoint: str | Path | None = None) -> ModelIdentity | None:
+    """The identity of ``model`` ("demo" or a checkpoint path); None for a path that is not a file.
+    ``demo_checkpoint``: the demo model's file (default: the bundled one)."""
     if str(model) == "demo":
-        demo = Path(demo_checkpoint)
-        if demo.is_file():
-            return ModelIdentity("demo", file_sha256(demo))
-        return ModelIdentity(RANDOM_INIT_RUN_NAME, RANDOM_INIT_SHA256)
+        try:
+            demo = Path(demo_checkpoint) if demo_checkpoint is not None else demo_model_path()
+        except MissingAssetError:
+            return None
+        return ModelIdentity("demo", file_sha256(demo)) if demo.is_file() else None
     path = Path(model)
     if not path.is_file():
         return None

@@ -9,7 +9,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from stviewer.cache_location import cache_path_for
-from stviewer.model_identity import DEMO_CHECKPOINT, ModelIdentity, fresh_run_name, model_identity
+from stviewer.model_identity import ModelIdentity, fresh_run_name, model_identity
 from stviewer.model_identity import matching_run as _matching_run
 from stviewer.run_data import RunData
 from stviewer.state import ViewerState
@@ -25,7 +25,8 @@ def is_results_file(path: str | Path) -> bool:
 
 class Session(QObject):
     """What is open. ``infer_fn`` defaults to engine.pipeline.infer_video (imported in the worker).
-    ``demo_checkpoint``: where the "demo" model's file is (tests point it elsewhere)."""
+    ``demo_checkpoint``: where the "demo" model's file is (default: the bundled one; tests point it
+    elsewhere)."""
 
     error = Signal(str, str)  # title, reason
     status = Signal(str)
@@ -37,9 +38,9 @@ class Session(QObject):
 
     def __init__(self, state: ViewerState, *, model: str | Path = "demo", device: str = "auto",
                  infer_fn: Callable | None = None, auto_infer: bool = True, threaded: bool = True,
-                 demo_checkpoint: str | Path = DEMO_CHECKPOINT, parent: QObject | None = None):
+                 demo_checkpoint: str | Path | None = None, parent: QObject | None = None):
         super().__init__(parent)
-        self.demo_checkpoint = Path(demo_checkpoint)
+        self.demo_checkpoint = Path(demo_checkpoint) if demo_checkpoint is not None else None
         self.state = state
         self.model: str | Path = model
         self.device = device

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.cache.naming import cache_path_in, check_unique_cache_names
+
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"})
 
 
@@ -57,10 +59,6 @@ def list_videos(inputs: Iterable[str | Path]) -> list[Path]:
     return sorted(found)
 
 
-def cache_path_in(out_dir: Path, video: Path) -> Path:
-    return out_dir / f"{video.stem if video.is_file() else video.name}.stv.h5"
-
-
 def infer_collection(videos: list[Path], *, out_dir: str | Path, model: Any, rank: RankInfo,
                      device: str = "auto", run_name: str | None = None,
                      on_video: Callable[[Path, str], None] | None = None, **infer_kwargs: Any) -> list[tuple[Path, str]]:
@@ -68,6 +66,7 @@ def infer_collection(videos: list[Path], *, out_dir: str | Path, model: Any, ran
     from engine.pipeline.runner import _load, default_run_name, infer_video
 
     out_dir = Path(out_dir)
+    check_unique_cache_names(videos)  # every rank refuses the same collection, before any work
     out_dir.mkdir(parents=True, exist_ok=True)
     mine = videos[rank.rank::rank.world_size]
     if device == "auto":

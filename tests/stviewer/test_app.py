@@ -79,7 +79,7 @@ def test_no_path_opens_the_bundled_demo_clip(qtbot, tmp_path, monkeypatch, capsy
     import stviewer.app as app_module
     import stviewer.session as session_module
 
-    assert app_module.DEMO_CLIP.is_file(), "assets/demo_clip.mp4 is bundled"
+    assert app_module.demo_clip_path().is_file(), "assets/demo_clip.mp4 is bundled"
 
     def never(*args, **kwargs):
         raise AssertionError("the model must not run in this test")
@@ -99,11 +99,11 @@ def test_no_path_opens_the_bundled_demo_clip(qtbot, tmp_path, monkeypatch, capsy
     monkeypatch.setattr(session_module.Session, "__init__", without_model)
     monkeypatch.setattr(app_module, "take_screenshot", record)
     assert main(["--screenshot", str(tmp_path / "shot.png")]) == 0
-    assert opened["path"] == app_module.DEMO_CLIP and opened["frames"] > 0
+    assert opened["path"] == app_module.demo_clip_path() and opened["frames"] > 0
     # without the clip: a clear message instead of an empty window
-    monkeypatch.setattr(app_module, "DEMO_CLIP", tmp_path / "assets" / "demo_clip.mp4")
+    monkeypatch.setattr(app_module, "demo_clip_path", lambda: tmp_path / "assets" / "demo_clip.mp4")
     assert main([]) == 2
-    assert "demo clip" in capsys.readouterr().err
+    assert "lacks its bundled demo clip" in capsys.readouterr().err
 
 
 def test_screenshot_selects_a_track(qtbot, cached_clip, tmp_path, monkeypatch, capsys):

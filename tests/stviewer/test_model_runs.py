@@ -6,8 +6,10 @@ import hashlib
 import pytest
 
 from conftest import CLIP_FRAMES, FakeInfer, write_cache
-from stviewer.model_identity import (RANDOM_INIT_RUN_NAME, RANDOM_INIT_SHA256, file_sha256, fresh_run_name,
-                                     model_identity)
+from stviewer.model_identity import file_sha256, fresh_run_name, model_identity
+
+# what caches written by older versions call a run of their random stand-in for a missing demo model
+RANDOM_INIT_RUN_NAME, RANDOM_INIT_SHA256 = "demo-random-init", "random-init"
 
 
 @pytest.fixture
@@ -32,10 +34,9 @@ def test_identity_hashes_like_the_checkpoint_loader(demo_file, tmp_path):
     assert file_sha256(demo_file) == sha
     assert model_identity("demo", demo_checkpoint=demo_file) == (
         type(model_identity("demo", demo_checkpoint=demo_file))("demo", sha))
-    missing = model_identity("demo", demo_checkpoint=tmp_path / "missing.pt")
-    assert (missing.run_name, missing.sha256) == (RANDOM_INIT_RUN_NAME, RANDOM_INIT_SHA256)
+    # a missing demo model has no identity (running it fails saying so), like a missing checkpoint
+    assert model_identity("demo", demo_checkpoint=tmp_path / "missing.pt") is None
     # the names the pipeline gives its runs
-    assert default_run_name({"spec": "demo", "random_init": True}) == missing.run_name
     assert default_run_name({"spec": "demo", "sha256": sha}) == "demo"
     ckpt = model_identity(demo_file)  # a checkpoint given by path
     assert ckpt.run_name == default_run_name({"path": str(demo_file), "sha256": sha}) and ckpt.sha256 == sha
@@ -44,12 +45,12 @@ def test_identity_hashes_like_the_checkpoint_loader(demo_file, tmp_path):
     assert fresh_run_name(ckpt, [ckpt.run_name]) == f"{ckpt.run_name}-{sha[:8]}"
 
 
-def test_random_init_run_is_the_demo_run_only_while_the_demo_model_is_absent(clip, tmp_path, demo_file):
+def test_leftover_random_init_run_is_never_the_demo_run(clip, tmp_path, demo_file):
     write_cache(clip, run_name=RANDOM_INIT_RUN_NAME, checkpoint_sha256=RANDOM_INIT_SHA256)
     fake = FakeInfer()
     session = make_session(demo_checkpoint=tmp_path / "no_model.pt", fake=fake)
     assert session.open_path(clip)
-    assert session.state.run is not None and session.state.run.name == RANDOM_INIT_RUN_NAME
+    assert session.state.run is None  # not even while the demo model is missing
     session.close()
 
     # the trained demo model exists now: the random-init results are not its results

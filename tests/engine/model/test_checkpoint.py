@@ -101,16 +101,13 @@ def test_save_checks_class_names(saved, tmp_path):
         save_checkpoint(tmp_path / "x.pt", model, class_names=["one"])
 
 
-def test_load_model_demo_falls_back_to_random_tiny(tmp_path):
-    before = torch.get_rng_state()
-    with pytest.warns(UserWarning, match="random"):
-        model, meta = load_model("demo", demo_path=tmp_path / "absent.pt")
-    assert meta["random_init"] is True and model.config.name == "tiny" and not model.training
-    assert len(meta["class_names"]) == model.config.num_classes
-    assert torch.equal(torch.get_rng_state(), before)  # the global RNG is left alone
-    with pytest.warns(UserWarning):
-        again, _ = load_model("demo", demo_path=tmp_path / "absent.pt")
-    assert torch.equal(again.encoder.conv1.weight, model.encoder.conv1.weight)  # deterministic
+def test_load_model_demo_missing_is_an_error_not_a_random_model(tmp_path):
+    from engine.assets import MissingAssetError
+
+    with pytest.raises(MissingAssetError, match="demo model .*absent.pt is missing"):
+        load_model("demo", demo_path=tmp_path / "absent.pt")
+    with pytest.raises(FileNotFoundError):  # what callers that handle missing files already catch
+        load_model("demo", demo_path=tmp_path / "absent.pt")
 
 
 def test_load_model_reads_a_checkpoint(saved):

@@ -55,7 +55,7 @@ def test_two_torchrun_ranks_split_four_clips(small_checkpoint, clip_factory, tmp
     assert "rank 0/2: 2 of 4 videos" in log and "rank 1/2: 2 of 4 videos" in log
     assert log.count(": done") == 4
     for i in range(4):
-        with ResultsCache.open(out / f"clip{i}.stv.h5") as cache:
+        with ResultsCache.open(out / f"clip{i}.mp4.stv.h5") as cache:  # the file name + .stv.h5
             (name,) = cache.run_names
             assert cache.run(name).completed_frames == 8 + i
     # a second launch skips everything that is complete
