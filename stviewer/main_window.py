@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QProgressBar, QPushButton, QSlider, QToolBar, QWidget)
 
+from stviewer.compare.install import install_compare
 from stviewer.playback import Playback
 from stviewer.session import Session
 from stviewer.state import SPEEDS, ViewerState
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self.state.playingChanged.connect(lambda playing: self.play_action.setText("Pause" if playing else "Play"))
         self.state.overlaysChanged.connect(self._sync_controls)
         self.state.speedChanged.connect(lambda _s: self._sync_controls())
+        install_compare(self)  # Compare menu, comparison view and docks (stviewer.compare)
         self.resize(1440, 900)
 
     # ---- layout --------------------------------------------------------------------------------

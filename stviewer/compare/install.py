@@ -1,0 +1,119 @@
+"""``install_compare(window)``: adds comparison to the main window (one hook line in MainWindow).
+
+The central widget becomes a stack of the single video view and the comparison view; the comparison's
+timeline and table are docks shown while comparing (the single timeline is hidden meanwhile); a Compare
+menu holds the dialog, the mode, disagreement navigation and the review queue.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDialog, QDockWidget, QStackedWidget
+
+from stviewer.compare.dialog import CompareDialog
+from stviewer.compare.session import CompareSession
+from stviewer.compare.sources import SourceSpec
+from stviewer.compare.table_view import CompareTable
+from stviewer.compare.timeline_view import CompareTimeline
+from stviewer.views.compare_view import CompareView
+
+NEXT_KEY, PREVIOUS_KEY = "]", "["
+
+
+class CompareUI:
+    """What install_compare adds to a window (kept as ``window.compare_ui``)."""
+
+    def __init__(self, window):
+        self.window = window
+        self.session = CompareSession(window.state, window.session, threaded=window.session.threaded, parent=window)
+        self.view = CompareView(self.session)
+        self.timeline = CompareTimeline(self.session)
+        self.table = CompareTable(self.session)
+        self.stack = QStackedWidget()
+        single = window.takeCentralWidget()
+        self.single_view = single
+        self.stack.addWidget(single)
+        self.stack.addWidget(self.view)
+        window.setCentralWidget(self.stack)
+        self.timeline_dock = QDockWidget("Comparison timeline", window, objectName="compareTimelineDock")
+        self.timeline_dock.setWidget(self.timeline)
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.timeline_dock)
+        self.table_dock = QDockWidget("Comparison metrics", window, objectName="compareTableDock")
+        self.table_dock.setWidget(self.table)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.table_dock)
+        for dock in (self.timeline_dock, self.table_dock):
+            dock.setVisible(False)
+        self._hidden_docks: list[QDockWidget] = []
+        self._build_menu()
+        self.session.activeChanged.connect(self._on_active)
+        self.session.error.connect(lambda title, msg: window.error_reporter(title, msg))
+        self.session.status.connect(lambda text: window.statusBar().showMessage(text))
+
+    def _build_menu(self) -> None:
+        w = self.window
+        menu = w.menuBar().addMenu("&Compare")
+        self.menu = menu
+        menu.addAction("Compare &two…", self.open_dialog, QKeySequence("Ctrl+Shift+C"))
+        self.stop_action = menu.addAction("&Stop comparing", self.session.stop)
+        menu.addSeparator()
+        self.mode_actions = {}
+        for mode, text, key in (("side", "Side &by side", "Ctrl+1"), ("overlay", "&Overlay", "Ctrl+2")):
+            action = QAction(text, w, checkable=True, shortcut=QKeySequence(key))
+            action.triggered.connect(lambda _on, m=mode: self.session.set_mode(m))
+            menu.addAction(action)
+            self.mode_actions[mode] = action
+        menu.addSeparator()
+        self.next_action = QAction("&Next disagreement", w, shortcut=QKeySequence(NEXT_KEY))
+        self.next_action.triggered.connect(self.session.next_disagreement)
+        self.previous_action = QAction("&Previous disagreement", w, shortcut=QKeySequence(PREVIOUS_KEY))
+        self.previous_action.triggered.connect(self.session.previous_disagreement)
+        for action in (self.next_action, self.previous_action):
+            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+            menu.addAction(action)
+        self.session.modeChanged.connect(self._sync_menu)
+        self._sync_menu()
+        self._on_active(False)
+
+    def _sync_menu(self, *_args) -> None:
+        for mode, action in self.mode_actions.items():
+            action.setChecked(self.session.mode == mode)
+
+    def _on_active(self, active: bool) -> None:
+        w = self.window
+        self.stack.setCurrentWidget(self.view if active else self.single_view)
+        for action in (self.stop_action, self.next_action, self.previous_action, *self.mode_actions.values()):
+            action.setEnabled(active)
+        if active:
+            self._hidden_docks = [d for d in (getattr(w, "timeline_dock", None),) if d is not None and d.isVisible()]
+            for dock in self._hidden_docks:
+                dock.setVisible(False)
+            self.timeline_dock.setVisible(True)
+            self.table_dock.setVisible(True)
+            w.resizeDocks([self.timeline_dock], [340], Qt.Orientation.Vertical)
+        else:
+            self.timeline_dock.setVisible(False)
+            self.table_dock.setVisible(False)
+            for dock in self._hidden_docks:
+                dock.setVisible(True)
+            self._hidden_docks = []
+
+    # ---- starting ---------------------------------------------------------------------------------
+    def compare(self, a: SourceSpec | str, b: SourceSpec | str, *, labels: str | None = None) -> bool:
+        a = a if isinstance(a, SourceSpec) else SourceSpec.parse(a)
+        b = b if isinstance(b, SourceSpec) else SourceSpec.parse(b)
+        return self.session.start(a, b, labels=labels)
+
+    def open_dialog(self) -> None:
+        if self.window.state.video is None:
+            self.window.error_reporter("Cannot compare", "open a video first")
+            return
+        dialog = CompareDialog(self.window.session, current=self.session.specs, labels=self.session.labels_name,
+                               parent=self.window)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            a, b, labels = dialog.selection()
+            self.session.start(a, b, labels=labels)
+
+
+def install_compare(window) -> CompareUI:
+    window.compare_ui = CompareUI(window)  # the comparison ends with its video (CompareSession._on_video)
+    return window.compare_ui
