@@ -15,7 +15,8 @@ TABLE = (("HOTA", "HOTA", 100), ("DetA", "DetA", 100), ("AssA", "AssA", 100), ("
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gt", required=True, type=Path, action="append",
                         help="gt.txt (repeat --gt/--pred for several sequences: per-sequence + combined)")
-    parser.add_argument("--pred", required=True, type=Path, action="append", help="tracker results (MOT, 10 columns)")
+    parser.add_argument("--pred", required=True, type=Path, action="append",
+                        help="tracker results (MOT, 7 or more columns as TrackEval accepts)")
     parser.add_argument("--seqinfo", type=Path, action="append", default=None,
                         help="seqinfo.ini per sequence (default: beside gt.txt or one folder up; without one "
                              "the sequence ends at the last frame of either file)")
@@ -24,12 +25,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gt-semantics", choices=("auto", "mot15", "mot16"), default="auto",
                         help="auto: 9-column gt = MOT16/17/20 (class 1 only, flag 0 ignored, distractor matches "
                              "removed), 10-column gt = MOT15 (flag 0 ignored only)")
+    parser.add_argument("--strict", action="store_true",
+                        help="refuse (exit 1) when results and gt look like different sequences (frame ranges or "
+                             "seqinfo.ini disagree) instead of warning")
     parser.add_argument("--keep-distractor-matches", action="store_true",
                         help="MOT16+: do not remove predictions matched to distractor gt (TrackEval DO_PREPROC off)")
 
 
 def run(args: argparse.Namespace) -> int:
     from engine.io import MOTFormatError, find_seqinfo, read_gt, read_results, read_seqinfo
+    from engine.io.sequence_match import sequence_mismatches
     from engine.metrics import combine_sequences, evaluate_sequence
 
     if len(args.gt) != len(args.pred):
@@ -44,8 +49,18 @@ def run(args: argparse.Namespace) -> int:
             seqinfo_path = args.seqinfo[k] if args.seqinfo else find_seqinfo(gt_path)
             info = read_seqinfo(seqinfo_path) if seqinfo_path else None
             seq_length = info.seq_length if info else None
-            gt = read_gt(gt_path, seq_length=seq_length)
+            gt = read_gt(gt_path, seq_length=seq_length, semantics=args.gt_semantics)
             pred = read_results(pred_path, seq_length=seq_length)
+            pred_seqinfo = find_seqinfo(pred_path)
+            pred_info = (read_seqinfo(pred_seqinfo) if pred_seqinfo is not None
+                         and (seqinfo_path is None or pred_seqinfo.resolve() != Path(seqinfo_path).resolve()) else None)
+            reasons = sequence_mismatches(gt, pred, gt_info=info, pred_info=pred_info)
+            if reasons:
+                verdict = "refused (--strict)" if args.strict else "warning"
+                print(f"stv eval: {verdict}: {pred_path} and {gt_path} look like different sequences: "
+                      + "; ".join(reasons), file=sys.stderr)
+                if args.strict:
+                    return 1
             per_sequence.append(evaluate_sequence(
                 gt, pred, num_timesteps=seq_length, gt_semantics=args.gt_semantics,
                 remove_distractor_matches=not args.keep_distractor_matches,

@@ -14,6 +14,9 @@ import sys
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "track": ("engine.cli.track", "run the tracker on MOT detections and write MOT results"),
     "eval": ("engine.cli.eval", "MOTChallenge metrics (CLEAR, Identity, HOTA) of results against ground truth"),
+    "validate-mot": ("engine.cli.validate", "check MOT files/folders against TrackEval's rules (file, line, rule)"),
+    "export": ("engine.cli.export", "write a label set as MOT gt (+ seqinfo.ini, TrackEval layout) or a run as results"),
+    "import": ("engine.cli.importing", "MOT gt -> label set, MOT results -> run, det.txt -> tracked run"),
     "infer": ("engine.cli.infer", "run a model over a video (or a collection) into an HDF5 cache"),
     "show": ("engine.cli.show", "describe an HDF5 results cache"),
     "make-synthetic": ("engine.cli.make_synthetic", "write a synthetic action+tracking benchmark"),
