@@ -8,17 +8,17 @@ EOA to the end of the file, in the superblock (version 2/3) whose layout is fixe
 format specification, then re-checksums it with Jenkins' lookup3 as HDF5 does. Nothing else in the
 file changes.
 
-Whether a writer is still alive is told by an advisory ``flock``: a live RunWriter holds a shared
-lock on the file (HDF5 drops its own once SWMR writing starts).
+Whether a writer is still alive is told by an OS file lock (engine/cache/liveness.py): a live
+RunWriter's process holds one on the file (HDF5 drops its own once SWMR writing starts).
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import struct
 from pathlib import Path
 
 from engine.cache.errors import CacheBusyError, CacheCorruptError
+from engine.cache.liveness import writer_alive
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _MASK = 0xFFFFFFFF
@@ -106,22 +106,6 @@ def status_flags(path: str | os.PathLike) -> int:
     return raw[11]
 
 
-def writer_alive(path: str | os.PathLike) -> bool:
-    """True when some process holds a lock on ``path`` (a live RunWriter holds a shared one)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        except OSError:  # no flock on this filesystem: cannot tell, assume the writer is gone
-            return False
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    finally:
-        os.close(fd)
-
-
 def repair_after_crash(path: str | os.PathLike) -> bool:
     """Clear the status flags left by a dead writer and push the EOA to the end of the file.
 
@@ -138,10 +122,8 @@ def repair_after_crash(path: str | os.PathLike) -> bool:
         raise CacheBusyError(f"{path}: another process is writing this cache; close it there first")
     file_size = path.stat().st_size
     patched = block.patched(eoa=max(block.eoa, file_size))
-    fd = os.open(path, os.O_WRONLY)
-    try:
-        os.pwrite(fd, patched, 0)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    with open(path, "r+b") as fh:  # only the superblock's bytes change
+        fh.write(patched)
+        fh.flush()
+        os.fsync(fh.fileno())
     return True

@@ -6,13 +6,12 @@ The HDF5 file is held in one of three states, so it is open for writing only whi
   is in this state too, so killing an idle process leaves a cleanly closed file.
 - "write": normal read-write, only for the milliseconds a structural change takes (new run, label set);
   flushed and closed at once.
-- "swmr": SWMR writing while any RunWriter is open; a shared ``flock`` tells other processes a
-  writer is alive. A structural change requested meanwhile checkpoints the writers, switches to
+- "swmr": SWMR writing while any RunWriter is open; an OS file lock (engine/cache/liveness.py)
+  tells other processes a writer is alive. A structural change requested meanwhile checkpoints the writers, switches to
   "write" for the change, then back to "swmr".
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import threading
@@ -29,6 +28,7 @@ from engine.cache import schema as S
 from engine.cache.errors import (CacheBusyError, CacheCorruptError, CacheError, CacheMismatchError,
                                  CacheVersionError)
 from engine.cache.records import VideoInfo
+from engine.cache.liveness import hold_writer_lock, release_writer_lock, writer_alive
 from engine.cache.recovery import repair_after_crash, status_flags
 
 if TYPE_CHECKING:
@@ -81,6 +81,19 @@ def _open_read(path: Path) -> tuple[h5py.File, bool]:
         raise CacheCorruptError(f"{path}: not a readable HDF5 results cache ({exc})") from None
 
 
+def _repair_if_abandoned(path: Path) -> bool:
+    """Repair a file a killed writer left flagged "open for writing" when no writer is alive and we
+    may write it, so that every tool (plain h5py, h5dump) opens it again, not only SWMR readers.
+    True when it was repaired; anything else (a live writer, no permission, damage) leaves it as is
+    for the open that follows to read or report."""
+    try:
+        if status_flags(path) and os.access(path, os.W_OK) and not writer_alive(path):
+            return repair_after_crash(path)
+    except (CacheError, OSError):
+        pass
+    return False
+
+
 def _open_write(path: Path) -> h5py.File:
     """Open read-write (normal mode), repairing what a killed writer left. CacheBusyError while alive."""
     _check_exists(path)
@@ -113,6 +126,7 @@ class ResultsCache:
         self._lock_fd: int | None = None
         self._writers: dict[str, "RunWriter"] = {}
         self._closing = False
+        self.repaired_on_open = False  # open() cleared what a killed writer left (see _repair_if_abandoned)
         # One lock per cache: the viewer reads frames on its thread while a worker writes through the
         # same file, and a structural change swaps the h5py File underneath both.
         self.lock = threading.RLock()
@@ -178,12 +192,15 @@ class ResultsCache:
                     repair_after_crash(path)  # CacheBusyError while its writer lives
                 except CacheCorruptError:
                     pass  # let the HDF5 open below name the damage
+        _check_exists(path)
+        repaired = _repair_if_abandoned(path)
         file, swmr_read = _open_read(path)
         try:
             cache = cls(path, file, mode=mode, swmr_read=swmr_read)
         except BaseException:
             file.close()
             raise
+        cache.repaired_on_open = repaired
         if video_fingerprint is not None and video_fingerprint != cache.video.fingerprint:
             cache.close()
             other = f"{video_path} " if video_path else ""
@@ -346,20 +363,26 @@ class ResultsCache:
             sets.move(staging, name)
 
     def load_label_set(self, name: str) -> np.ndarray:
-        """Rows (N, 7) float64 [frame, id, x1, y1, x2, y2, score] of label set ``name``."""
+        """Rows (N, 7) float64 [frame, id, x1, y1, x2, y2, score] of label set ``name`` (a format-2 set,
+        see label_store.py, gives its boxes with score 1). The full set: label_store.read_label_set."""
+        from engine.cache.label_store import legacy_rows
+
         if name not in self.label_set_names:
             raise KeyError(f"{self._path}: no label set named {name!r} (label sets: {self.label_set_names})")
         try:
-            return np.asarray(self.h5[S.LABEL_SETS_GROUP][name][S.LABEL_ROWS][()], dtype=np.float64)
+            with self.lock:
+                return legacy_rows(self, name)
         except (OSError, KeyError, RuntimeError) as exc:
             raise CacheCorruptError(f"{self._path}: cannot read label set {name!r} ({exc})") from None
 
     def label_set_info(self, name: str) -> dict:
-        """source_run, note, created and the row count of a label set."""
+        """source_run, note, created and the row (box) count of a label set."""
+        from engine.cache.label_store import label_set_size
+
         g = self.h5[S.LABEL_SETS_GROUP][name]
         return {"name": name, "source_run": str(g.attrs.get("source_run", "")) or None,
                 "note": str(g.attrs.get("note", "")), "created": str(g.attrs.get("created", "")),
-                "rows": int(g[S.LABEL_ROWS].shape[0])}
+                "rows": label_set_size(self, name)}
 
     def delete_label_set(self, name: str) -> None:
         if name not in self.label_set_names:
@@ -407,26 +430,22 @@ class ResultsCache:
             self._file.flush()
             self._file.swmr_mode = True
             # HDF5 drops its own lock once SWMR writing starts; this one tells other processes we live.
-            fd = os.open(self._path, os.O_RDONLY)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_SH)
-                self._lock_fd = fd
-            except OSError:  # a filesystem without flock: liveness then goes unreported
-                os.close(fd)
+            self._lock_fd = hold_writer_lock(self._path)
         self._state = state
         self.generation += 1
 
     def _release_lock(self) -> None:
         if self._lock_fd is not None:
             fd, self._lock_fd = self._lock_fd, None
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+            release_writer_lock(fd)
 
     def refresh(self) -> None:
         """Re-open the file to see runs, label sets and frames another process added (when reading)."""
         with self.lock:
             if self._file is not None and self._state == "read":
                 self._file.close()
+                self._file = None
+                _repair_if_abandoned(self._path)  # its writer may have been killed since
                 self._file, self._swmr_read = _open_read(self._path)
                 self.generation += 1
 

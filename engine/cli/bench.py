@@ -26,6 +26,11 @@ def _targets() -> dict[str, str]:
     return targets
 
 
+def help_text() -> str:
+    """`stv --help`'s line: every registered target, so none is left out as targets are added."""
+    return "benchmarks that print figures: " + ", ".join(_targets())
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="target", metavar="TARGET")
     for name, module_name in _targets().items():

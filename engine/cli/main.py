@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # subcommand -> (module, one-line help)
@@ -19,6 +20,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "import": ("engine.cli.importing", "MOT gt -> label set, MOT results -> run, det.txt -> tracked run"),
     "infer": ("engine.cli.infer", "run a model over a video (or a collection) into an HDF5 cache"),
     "show": ("engine.cli.show", "describe an HDF5 results cache"),
+    "repair": ("engine.cli.repair", "make a cache left by a killed writer openable by every HDF5 tool again"),
     "make-synthetic": ("engine.cli.make_synthetic", "write a synthetic action+tracking benchmark"),
     "train": ("engine.cli.train", "train a model (single process or under torchrun)"),
     "eval-actions": ("engine.cli.eval_actions", "action top-1/top-5 and confusion matrix of a checkpoint"),
@@ -36,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
             if exc.name != module_name:
                 raise
             continue  # subcommand not built yet
+        help_text = getattr(module, "help_text", lambda: help_text)()  # a module may describe itself (bench)
         p = sub.add_parser(name, help=help_text, description=help_text)
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
@@ -49,10 +52,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args._run(args) or 0)
+        code = int(args._run(args) or 0)
+        sys.stdout.flush()  # inside the try: a reader that went away (`| head`) surfaces here
+        return code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader closed the pipe (`stv show --json | head`): stop quietly, as `cat` does, and keep
+        # Python's exit-time flush from printing a second traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a process the pipe stopped
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """`stv make-synthetic OUT --clips N --seed S`: write the synthetic action + tracking benchmark.
 
-    stv make-synthetic data/synth --clips 600 --seed 0 [--frames 64] [--size 360x640] [--fps 25] [--workers 2]
+    stv make-synthetic data/synth [--clips 10] [--seed 0] [--frames 64] [--size 360x640] [--fps 25] [--workers 2]
                                  [--preview]
 
 Layout and label rule: engine/data/synthetic.py. Same arguments -> identical ground truth and labels.
@@ -23,8 +23,9 @@ def _size(text: str) -> tuple[int, int]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", help="output folder (created; existing clips with the same names are overwritten)")
-    parser.add_argument("--clips", type=int, required=True, help="number of clips")
-    parser.add_argument("--seed", type=int, required=True, help="benchmark seed (>= 0); clip i uses seed*100003+i")
+    parser.add_argument("--clips", type=int, default=10, help="number of clips (default 10)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="benchmark seed (>= 0, default 0); clip i uses seed*100003+i")
     parser.add_argument("--frames", type=int, default=64, help="frames per clip (default 64)")
     parser.add_argument("--size", type=_size, default=(360, 640), help="HEIGHTxWIDTH (default 360x640)")
     parser.add_argument("--fps", type=float, default=25.0, help="frame rate written to the videos (default 25)")

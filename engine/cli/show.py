@@ -11,7 +11,8 @@ _CONFIG_KEYS = ("name", "backbone", "width_multiplier", "clip_len", "input_size"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("cache", type=Path, help="an HDF5 results cache (.h5)")
+    parser.add_argument("cache", type=Path, help="an HDF5 results cache (.h5; opening one a killed writer left "
+                                                 "repairs it when no writer is alive)")
     parser.add_argument("--json", action="store_true", help="print a JSON description instead of text")
 
 
@@ -35,7 +36,7 @@ def describe(path: Path) -> dict:
         size = cache.file_size()
         covered = sum(r["frames_with_results"] for r in runs)
         return {"file": str(path), "size_bytes": size, "schema_version": cache.schema_version,
-                "being_written": cache.swmr_read,
+                "being_written": cache.swmr_read, "repaired": cache.repaired_on_open,
                 "video": {"path": video.path, "fingerprint": video.fingerprint, "num_frames": video.num_frames,
                           "fps": video.fps, "width": video.width, "height": video.height},
                 "runs": runs, "label_sets": label_sets, "frames_stored": covered,
@@ -60,7 +61,8 @@ def _size(n: float) -> str:
 def format_text(d: dict) -> str:
     v = d["video"]
     lines = [f"{d['file']}  (results cache, schema v{d['schema_version']}"
-             + (", a writer is active or was killed" if d["being_written"] else "") + ")",
+             + (", a writer is active" if d["being_written"] else "")
+             + (", repaired: a killed writer had left it open" if d.get("repaired") else "") + ")",
              f"video   {v['path']}",
              f"        {v['width']}x{v['height']}, {v['fps']:.3f} fps, {v['num_frames']} frames, "
              f"fingerprint {v['fingerprint']}",
@@ -92,9 +94,32 @@ def format_text(d: dict) -> str:
     return "\n".join(lines)
 
 
+def not_a_cache(path: Path) -> str | None:
+    """Why ``path`` is not a results cache when it is plainly something else (a video, a folder, not
+    HDF5), naming where its cache would be; None when it may be one (the cache code says the rest)."""
+    import h5py
+
+    from engine.cache.naming import default_cache_path
+    from engine.pipeline.collection import VIDEO_SUFFIXES
+
+    if not path.exists() or (path.is_file() and h5py.is_hdf5(path)):
+        return None
+    if path.is_dir() or path.suffix.lower() in VIDEO_SUFFIXES:
+        cache = default_cache_path(path)
+        what = "a folder (a MOT sequence?)" if path.is_dir() else "a video"
+        where = (f"its results cache is {cache}: run `stv show {cache}`" if cache.exists()
+                 else f"its results cache would be {cache}, which does not exist yet: `stv infer {path}` writes it")
+        return f"{path} is {what}, not a results cache; {where}"
+    return f"{path} is not an HDF5 results cache (no HDF5 signature); `stv show` reads the .h5 files stv infer writes"
+
+
 def run(args: argparse.Namespace) -> int:
     from engine.cache import CacheError
 
+    problem = not_a_cache(args.cache)
+    if problem is not None:
+        print(f"stv show: {problem}", file=sys.stderr)
+        return 1
     try:
         d = describe(args.cache)
     except CacheError as exc:
