@@ -18,7 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stride", type=int, help="frames between windows (bidirectional models)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: every core but one)")
     parser.add_argument("--batch-size", type=int, help="windows per forward pass (bidirectional models; 8 on CUDA)")
-    parser.add_argument("--score-threshold", type=float, default=0.3, help="detection score threshold (0.3)")
+    parser.add_argument("--score-threshold", type=float,
+                        help="detection score threshold (0.3; a resumed run keeps the one it was made with)")
     parser.add_argument("--mot-out", type=Path, help="also write the run's tracks as MOT results (single video)")
     parser.add_argument("--checkpoint-seconds", type=float, default=2.0,
                         help="make results durable at least this often (2.0); a killed run resumes from there")
@@ -108,7 +109,7 @@ def _run_collection(args: argparse.Namespace) -> int:
 
     if args.out is not None or args.mot_out is not None:
         print("stv infer: --out and --mot-out are for a single video; with --out-dir each video gets "
-              "<out-dir>/<name>.stv.h5", file=sys.stderr)
+              "<out-dir>/<video file name>.stv.h5", file=sys.stderr)
         return 2
     rank = RankInfo.from_env()
     videos = list_videos(args.inputs)

@@ -9,6 +9,10 @@ class InferenceCancelled(Exception):
     """Raised out of the pipeline when its CancelToken was cancelled (after the current window)."""
 
 
+class NonFiniteOutputError(ValueError):
+    """The model produced NaN or inf (broken weights or inputs): the run stops, what was written stays."""
+
+
 class CancelToken:
     """A thread-safe flag: the caller cancels, the pipeline checks it once per window."""
 

@@ -1,9 +1,13 @@
-"""infer_video: one video -> one HDF5 cache run, resumable after a crash.
+"""infer_video: one video -> one HDF5 cache run, resumable after a crash with exactly the result of
+an uninterrupted run.
 
-A run is checkpointed every few seconds. On resume the model and tracker are warmed up on the
-frames just before the last saved one (so the causal state and the tracks are re-established),
-and the warmed-up tracks are matched by IoU to the saved tracks of that frame so track IDs
-continue across the interruption.
+A run is checkpointed every few seconds, always at the end of a batch of windows (the window grid of
+the model), together with a snapshot of everything later frames depend on: a causal model's carried
+state, the tracker's tracks, Kalman states and ID counter, the per-track actions
+(``InferenceStream.snapshot``). A resume restores that snapshot and continues on the same grid, so
+frame flags, action probabilities, alpha, beta and tracks are bit-identical to a run never stopped.
+(Re-running a warm-up stretch before the resume point cannot be exact: the causal state and the
+tracker depend on every earlier frame.)
 """
 from __future__ import annotations
 
@@ -14,24 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from scipy.optimize import linear_sum_assignment
-
+from engine.cache.naming import default_cache_path  # noqa: F401  (re-exported: engine.pipeline.default_cache_path)
 from engine.pipeline.control import CancelToken, Progress
 from engine.results import FrameResult
 
 DEFAULT_CHECKPOINT_SECONDS = 2.0
 log = logging.getLogger("engine.pipeline")
-WARMUP_WINDOWS = 2
-
-
-def default_cache_path(video: str | Path) -> Path:
-    """Where the results cache of ``video`` lives by default: beside it, ``<name>.stv.h5``
-    (``<folder>/stv_results.h5`` for a MOT image-sequence folder)."""
-    video = Path(video)
-    if video.is_dir():
-        return video / "stv_results.h5"
-    return video.with_name(video.name + ".stv.h5")
 
 
 def default_run_name(model_meta: dict) -> str:
@@ -39,48 +31,6 @@ def default_run_name(model_meta: dict) -> str:
         return "demo" if not model_meta.get("random_init") else "demo-random-init"
     stem = Path(str(model_meta.get("path", "model"))).stem
     return f"{stem}-{str(model_meta.get('sha256', ''))[:8]}".rstrip("-")
-
-
-def _box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU matrix of (N, 4) and (M, 4) [x1, y1, x2, y2] boxes."""
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.clip(rb - lt, 0, None).prod(axis=2)
-    area_a = (a[:, 2:] - a[:, :2]).clip(0).prod(axis=1)
-    area_b = (b[:, 2:] - b[:, :2]).clip(0).prod(axis=1)
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
-
-
-class TrackIdMap:
-    """Maps the live tracker's IDs to the run's IDs: identity for a fresh run; on resume, warmed-up
-    tracks take the saved IDs they overlap, and new tracks count on from the largest saved ID."""
-
-    def __init__(self, *, next_id: int = 1) -> None:
-        self._map: dict[int, int] = {}
-        self._next_id = next_id
-        self.identity = next_id == 1
-
-    def align(self, *, live: np.ndarray, saved: np.ndarray, min_iou: float = 0.5) -> None:
-        """live, saved: (N, 6) tracks of the same frame; adopt saved IDs for overlapping live tracks."""
-        if len(live) == 0 or len(saved) == 0:
-            return
-        iou = _box_iou(live[:, :4], saved[:, :4])
-        rows, cols = linear_sum_assignment(-iou)
-        for r, c in zip(rows, cols):
-            if iou[r, c] >= min_iou:
-                self._map[int(live[r, 5])] = int(saved[c, 5])
-
-    def apply(self, tracks: np.ndarray) -> np.ndarray:
-        if self.identity:
-            return tracks
-        out = tracks.copy()
-        for row in range(len(out)):
-            live_id = int(out[row, 5])
-            if live_id not in self._map:
-                self._map[live_id] = self._next_id
-                self._next_id += 1
-            out[row, 5] = self._map[live_id]
-        return out
 
 
 def _load(model: Any, device: str):
@@ -112,22 +62,26 @@ def infer_video(video: str | Path, *, model: Any = "demo", cache_path: str | Pat
                 stride: int | None = None, batch_size: int | None = None,
                 progress: Callable[[Progress], None] | None = None,
                 cancel: CancelToken | None = None, on_frame: Callable[[FrameResult], None] | None = None,
-                tracker_kwargs: dict | None = None, score_threshold: float = 0.3,
+                tracker_kwargs: dict | None = None, score_threshold: float | None = None,
                 checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS) -> str:
     """Run ``model`` over ``video`` into its results cache and return the run's name.
 
     model       "demo", a checkpoint path, or an already loaded ``(model, meta)`` pair.
     cache_path  defaults to ``default_cache_path(video)``.
     run_name    defaults to the model's name (``default_run_name``). A complete run of that name is
-                returned at once; an incomplete one is resumed from its last checkpoint.
+                returned at once; an incomplete one is resumed from its last checkpoint, with the
+                settings it was made with (window, stride, batch size, thresholds, tracker): asking
+                for other ones is a ValueError.
     window      frames per model window (default: the model's clip_len).
     stride      frames between window starts (bidirectional models only; default: window).
     batch_size  windows per forward pass (bidirectional models; default 8 on CUDA, 1 on CPU).
+    score_threshold  detection score threshold (default 0.3).
     progress    called after every window with Progress(done, total, fps).
     cancel      checked before every window; raises InferenceCancelled (what was written stays).
     on_frame    called with each FrameResult once it is written (on this thread).
     """
     from engine.cache import ResultsCache
+    from engine.cache.writer import add_resume_datasets_to
     from engine.pipeline.stream import InferenceStream
     from engine.tracking import ByteTracker
     from engine.video import open_video
@@ -151,7 +105,8 @@ def infer_video(video: str | Path, *, model: Any = "demo", cache_path: str | Pat
                                         num_frames=total, fps=float(source.fps), width=int(source.width),
                                         height=int(source.height))
         with cache:
-            clip_len = int(window or net.config.clip_len)
+            requested = {"window": window, "stride": stride, "score_threshold": score_threshold,
+                         "tracker": tracker_kwargs, "batch_size": batch_size}
             if name in cache.run_names:
                 reader = cache.run(name)
                 saved_sha = reader.info.checkpoint_sha256
@@ -160,46 +115,88 @@ def infer_video(video: str | Path, *, model: Any = "demo", cache_path: str | Pat
                                      f"not {str(meta.get('sha256', ''))[:12]}; choose another --run name")
                 if reader.completed_frames >= total:
                     return name
+                settings = _resume_settings(reader.info.params, requested, cache_path=cache_path, name=name)
+                add_resume_datasets_to(cache, name)
                 writer = cache.open_run_writer(name)
-                start = int(writer.completed_frames)
-                saved_rows = reader.track_rows()
-                next_id = int(saved_rows[:, 1].max()) + 1 if len(saved_rows) else 1
-                saved_last = reader.frame(start - 1) if start > 0 else None
-                log.info("resuming run %r of %s at frame %d of %d", name, cache_path, start, total)
             else:
+                clip_len = int(window or net.config.clip_len)
+                settings = {"window": clip_len, "stride": int(stride or clip_len),
+                            "score_threshold": 0.3 if score_threshold is None else float(score_threshold),
+                            "tracker": dict(tracker_kwargs or {}), "batch_size": batch_size}
                 h, w = (int(v) for v in net.config.input_size)
                 stride_cells = int(getattr(net.config, "stride", 8))
                 writer = cache.create_run(
                     name, model_config=meta.get("config", {}), checkpoint_sha256=str(meta.get("sha256", "")),
                     class_names=list(meta.get("class_names", [])),
-                    params={"window": clip_len, "stride": stride or clip_len, "score_threshold": score_threshold,
-                            "tracker": tracker_kwargs or {}, "device": str(torch_device),
+                    params={**settings, "device": str(torch_device),
                             "random_init": bool(meta.get("random_init", False))},
-                    alpha_shape=(h // stride_cells, w // stride_cells))
-                start, next_id, saved_last = 0, 1, None
+                    alpha_shape=(h // stride_cells, w // stride_cells),
+                    embedding_dim=int(getattr(net.config, "embed_dim", 0)))
+            stream = None
             try:
-                warm_start = max(0, start - WARMUP_WINDOWS * clip_len)
-                stream = InferenceStream(model=net, device=torch_device, clip_len=clip_len,
+                stream = InferenceStream(model=net, device=torch_device, clip_len=settings["window"],
                                          frame_size=(int(source.height), int(source.width)),
-                                         tracker=ByteTracker(**(tracker_kwargs or {})), stride=stride,
-                                         batch_size=batch_size,
-                                         score_threshold=score_threshold)
-                ids = TrackIdMap(next_id=next_id)
+                                         tracker=ByteTracker(**settings["tracker"]), stride=settings["stride"],
+                                         batch_size=settings["batch_size"],
+                                         score_threshold=settings["score_threshold"])
+                _restore(stream, writer, cache_path=cache_path, name=name, total=total)
                 last_checkpoint = time.monotonic()
-                for result in stream.run(source, start=warm_start, total=total, progress=progress, cancel=cancel):
-                    if result.frame_index < start:
-                        if result.frame_index == start - 1 and saved_last is not None:
-                            ids.align(live=result.tracks, saved=saved_last.tracks)
-                        continue
-                    result.tracks = ids.apply(result.tracks)
+                for result in stream.run(source, total=total, progress=progress, cancel=cancel):
                     writer.write(result)
                     if on_frame is not None:
                         on_frame(result)
-                    if time.monotonic() - last_checkpoint >= checkpoint_seconds:
-                        writer.checkpoint()
+                    # only at the end of a batch is the stream's state that of an uninterrupted run
+                    if (result.frame_index + 1 == stream.boundary
+                            and time.monotonic() - last_checkpoint >= checkpoint_seconds):
+                        writer.checkpoint(resume_state=stream.snapshot())
                         last_checkpoint = time.monotonic()
             finally:
-                writer.checkpoint()
-                writer.close()
+                # a cancel (or a failure between batches) leaves the stream on the grid: keep its state
+                at_boundary = stream is not None and stream.boundary == writer.completed_frames > 0
+                writer.close(resume_state=stream.snapshot() if at_boundary else None)
     return name
 
+
+def _resume_settings(saved: dict, requested: dict, *, cache_path: Path, name: str) -> dict:
+    """The settings a resumed run continues with: the ones it was made with. A different explicit
+    request is refused, since half a run with other settings would be neither."""
+    defaults = {"window": None, "stride": None, "score_threshold": 0.3, "tracker": {}, "batch_size": None}
+    settings = {}
+    for key, default in defaults.items():
+        value = saved.get(key, default)
+        if key == "tracker":
+            value = dict(value or {})
+        wanted = requested[key]
+        if key == "tracker" and wanted is not None:
+            wanted = dict(wanted)
+        if wanted is not None and value is not None and wanted != value:
+            raise ValueError(f"{cache_path}: run {name!r} was made with {key} {value!r}; resume it with the "
+                             f"same, or choose another --run name for {key} {wanted!r}")
+        settings[key] = value if value is not None else wanted
+    if settings["window"] is None:
+        raise ValueError(f"{cache_path}: run {name!r} does not record its window; cannot resume it")
+    settings["stride"] = settings["stride"] or settings["window"]
+    return settings
+
+
+def _restore(stream, writer, *, cache_path: Path, name: str, total: int) -> None:
+    """Put ``stream`` where the resumed ``writer`` continues (nothing to do for a fresh run)."""
+    done = writer.completed_frames
+    point = writer.resume_point
+    if done == 0 and point is None:
+        return
+    if point is not None:
+        try:
+            stream.restore(point.state)
+        except ValueError as exc:
+            log.warning("%s: run %r: its resume snapshot does not fit (%s); restarting from frame 0",
+                        cache_path, name, exc)
+            point = None
+    else:
+        log.warning("%s: run %r has no resume snapshot; restarting from frame 0 for an exact result",
+                    cache_path, name)
+    frame = point.frame if point is not None else 0
+    if frame < done:
+        writer.rewind(frame)
+    writer.record_resume(frame)
+    log.info("resuming run %r of %s at frame %d of %d", name, cache_path, frame, total)

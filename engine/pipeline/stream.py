@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.pipeline.control import CancelToken, Progress
+from engine.pipeline.control import CancelToken, NonFiniteOutputError, Progress
 from engine.pipeline.frames import PrefetchedFrames
 from engine.results import FrameResult
 
@@ -48,23 +48,30 @@ class _Windower:
         self.clip_len = clip_len
         self.stride = stride
 
-    def windows(self, frames: Iterator[tuple[int, np.ndarray]]) -> Iterator[tuple[list[int], list[np.ndarray], int]]:
-        """Yield (indices, frames, first_new) where frames[first_new:] are reported for the first time."""
+    @property
+    def overlap(self) -> int:
+        """Frames each window shares with the previous one (its past context)."""
+        return self.clip_len - self.stride
+
+    def windows(self, frames: Iterator[tuple[int, np.ndarray]], *, reported: int = 0
+                ) -> Iterator[tuple[list[int], list[np.ndarray], int]]:
+        """Yield (indices, frames, first_new) where frames[first_new:] are reported for the first time.
+
+        reported: how many of the first frames were reported before (a resumed stream re-reads the
+        ``overlap`` frames of context of the window it continues with)."""
         indices: list[int] = []
         images: list[np.ndarray] = []
-        first = True
+        keep = self.overlap
         for index, image in frames:
             indices.append(index)
             images.append(image)
             if len(images) == self.clip_len:
-                yield list(indices), list(images), 0 if first else self.clip_len - self.stride
-                first = False
-                keep = self.clip_len - self.stride
+                yield list(indices), list(images), reported
+                reported = keep
                 indices = indices[len(indices) - keep:] if keep else []
                 images = images[len(images) - keep:] if keep else []
-        already_reported = 0 if first else self.clip_len - self.stride
-        if len(images) > already_reported:
-            yield indices, images, already_reported
+        if len(images) > reported:
+            yield indices, images, reported
 
 
 class InferenceStream:
@@ -106,6 +113,50 @@ class InferenceStream:
         self.max_detections = max_detections
         self._state = None
         self._last_track_actions: dict[int, np.ndarray] = {}
+        # frames [0, resume_frame) are done: the first frame ``run`` reports (set by ``restore``)
+        self.resume_frame = 0
+        # first frame not yet processed once every result yielded so far is consumed: the state is
+        # then exactly that of an uninterrupted run at this frame (``snapshot`` is valid); None while
+        # a batch is half through the tracker
+        self.boundary: int | None = 0
+
+    # ---- exact resume --------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """Everything later frames depend on, valid once the results up to ``boundary`` are consumed:
+        the window grid, a causal model's carried state, the tracker and the per-track actions."""
+        if self.boundary is None:
+            raise ValueError("a batch failed half-way: the stream's state matches no frame")
+        out = {"stream": np.array([self.boundary, self.clip_len, self.windower.stride], np.int64)}
+        if self._state is not None:
+            out["model_state"] = self._state.detach().cpu().numpy()
+        out.update({f"tracker.{k}": v for k, v in self.tracker.snapshot().items()})
+        ids = np.array(sorted(self._last_track_actions), np.int64)
+        out["track_action_ids"] = ids
+        if len(ids):
+            out["track_action_probs"] = np.stack([self._last_track_actions[int(i)] for i in ids])
+        return out
+
+    def restore(self, snapshot: dict[str, np.ndarray]) -> None:
+        """Continue from a ``snapshot`` of a stream over the same video with the same model and window
+        grid (ValueError otherwise); ``run`` then starts at ``resume_frame``."""
+        try:
+            frame, clip_len, stride = (int(v) for v in np.asarray(snapshot["stream"]).reshape(3))
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"not a stream snapshot ({exc})") from None
+        if (clip_len, stride) != (self.clip_len, self.windower.stride):
+            raise ValueError(f"the run was made with window {clip_len} and stride {stride}, not "
+                             f"{self.clip_len} and {self.windower.stride}")
+        state = snapshot.get("model_state")
+        if self.causal != (state is not None or frame == 0):
+            raise ValueError("the snapshot's carried state does not match the model (causal or not)")
+        self.tracker.restore({k[len("tracker."):]: v for k, v in snapshot.items() if k.startswith("tracker.")})
+        ids = np.asarray(snapshot.get("track_action_ids", np.zeros(0, np.int64))).reshape(-1)
+        probs = snapshot.get("track_action_probs")
+        if len(ids) and (probs is None or np.shape(probs)[0] != len(ids)):
+            raise ValueError("snapshot's per-track actions disagree with their IDs")
+        self._last_track_actions = {int(i): np.asarray(probs[row], np.float32) for row, i in enumerate(ids)}
+        self._state = None if state is None else torch.from_numpy(np.array(state)).to(self.device)
+        self.resume_frame = self.boundary = frame
 
     @torch.inference_mode()
     def _forward(self, clips: list[list[np.ndarray]]):
@@ -123,21 +174,27 @@ class InferenceStream:
 
     def process_windows(self, windows: list[tuple[list[int], list[np.ndarray], int]]) -> list[FrameResult]:
         """Run the model on windows of equal length (one batch), then the tracker frame by frame in order."""
+        self.boundary = None  # until the whole batch is through the tracker, no snapshot is valid
         output, detections = self._forward([images for _, images, _ in windows])
         action_probs = torch.softmax(output.action_logits.float(), dim=-1).cpu().numpy()
         alpha = output.alpha.float().cpu().numpy().astype(np.float16)
         beta = output.beta.float().cpu().numpy()
+        if not (np.isfinite(action_probs).all() and np.isfinite(beta).all()):
+            raise NonFiniteOutputError(
+                f"the model's outputs are not finite (NaN or inf) in frames {windows[0][0][0]}.."
+                f"{windows[-1][0][-1]}: its weights or inputs are broken; results stop here")
         results = []
         for b, (indices, _, first_new) in enumerate(windows):
             for t in range(first_new, len(indices)):
                 results.append(self._frame_result(indices[t], detections[b][t], action_probs[b], alpha[b, t],
                                                   float(beta[b, t])))
+        self.boundary = windows[-1][0][-1] + 1
         return results
 
-    def _batches(self, frames: Iterator[tuple[int, np.ndarray]]):
+    def _batches(self, frames: Iterator[tuple[int, np.ndarray]], *, reported: int = 0):
         """Group windows into batches of ``batch_size`` windows of equal length."""
         pending: list = []
-        for window in self.windower.windows(frames):
+        for window in self.windower.windows(frames, reported=reported):
             if pending and len(window[0]) != len(pending[0][0]):
                 yield pending
                 pending = []
@@ -174,19 +231,30 @@ class InferenceStream:
                 track_actions[row] = probs
                 seen[track_id] = probs
             self._last_track_actions = seen  # only live tracks: memory stays flat
+        identity = getattr(self.tracker, "last_embeddings", None)  # schema v2: what the tracker knew per row
         return FrameResult(frame_index=index, tracks=tracks, action_probs=action_probs, alpha=alpha,
-                           beta=beta, track_action_probs=track_actions, detections=det_rows)
+                           beta=beta, track_action_probs=track_actions, detections=det_rows,
+                           track_embeddings=None if identity is None else identity.astype(np.float16),
+                           track_margins=getattr(self.tracker, "last_margins", None))
 
-    def run(self, source: Any, *, start: int = 0, total: int | None = None,
+    def run(self, source: Any, *, start: int | None = None, total: int | None = None,
             progress: Callable[[Progress], None] | None = None,
             cancel: CancelToken | None = None) -> Iterator[FrameResult]:
-        """Yield a FrameResult for each frame of ``source`` from ``start`` on, in order."""
+        """Yield a FrameResult for each frame of ``source`` from ``start`` on, in order.
+
+        start defaults to ``resume_frame`` (0 unless ``restore``d); after a restore it must be that
+        frame, and the window before it is re-read for its ``overlap`` frames of context."""
+        start = self.resume_frame if start is None else int(start)
+        if start != self.resume_frame:
+            raise ValueError(f"this stream continues at frame {self.resume_frame}, not {start} "
+                             f"(restore a snapshot taken at frame {start} first)")
         total = len(source) if total is None else total
         began = time.perf_counter()
         done = start
-        with PrefetchedFrames(source, start=start, input_size=self.input_size,
+        read_from = max(0, start - self.windower.overlap)
+        with PrefetchedFrames(source, start=read_from, input_size=self.input_size,
                               depth=2 * self.clip_len * self.batch_size) as frames:
-            for windows in self._batches(iter(frames)):
+            for windows in self._batches(iter(frames), reported=start - read_from):
                 if cancel is not None:
                     cancel.raise_if_cancelled()
                 for result in self.process_windows(windows):

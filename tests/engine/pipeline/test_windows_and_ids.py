@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.pipeline.runner import TrackIdMap, default_cache_path
+from engine.pipeline.runner import default_cache_path
 from engine.pipeline.stream import _Windower
 
 
@@ -42,22 +42,19 @@ def test_windower_rejects_bad_stride():
         _Windower(clip_len=8, stride=9)
 
 
-def test_track_id_map_identity_for_fresh_runs():
-    ids = TrackIdMap()
-    tracks = np.array([[0, 0, 10, 10, 0.9, 3]], np.float32)
-    assert ids.apply(tracks) is tracks
-
-
-def test_track_id_map_adopts_saved_ids_and_counts_on():
-    ids = TrackIdMap(next_id=8)
-    saved = np.array([[0, 0, 10, 10, 0.9, 5], [50, 50, 60, 60, 0.9, 7]], np.float32)
-    live = np.array([[51, 50, 61, 60, 0.8, 1], [1, 0, 11, 10, 0.8, 2], [200, 200, 210, 210, 0.8, 3]], np.float32)
-    ids.align(live=live, saved=saved)
-    out = ids.apply(live)
-    assert out[:, 5].tolist() == [7, 5, 8]
-    # stable afterwards, and a brand-new live track gets the next id
-    later = np.array([[0, 0, 1, 1, 0.5, 3], [0, 0, 1, 1, 0.5, 9]], np.float32)
-    assert ids.apply(later)[:, 5].tolist() == [8, 9]
+@pytest.mark.parametrize("clip_len,stride", [(8, 8), (8, 3)])
+@pytest.mark.parametrize("n", [9, 20, 23])
+def test_a_windower_resumed_on_the_grid_yields_the_same_windows(clip_len, stride, n):
+    """Resuming at a window boundary s re-reads the overlap before s and reports from s on: the same
+    windows, with the same frames reported, as the uninterrupted schedule."""
+    w = _Windower(clip_len=clip_len, stride=stride)
+    full = [(idx, first) for idx, _, first in w.windows(_frames(n))]
+    for k in range(1, len(full)):
+        s = full[k - 1][0][-1] + 1  # boundary after window k-1
+        read_from = s - w.overlap
+        resumed = [(idx, first) for idx, _, first in
+                   w.windows(((i, f) for i, f in _frames(n) if i >= read_from), reported=s - read_from)]
+        assert resumed == full[k:]
 
 
 def test_default_cache_path(tmp_path):
