@@ -39,12 +39,37 @@ numbers, arrays and UTF-8 strings; structured values are JSON strings. Nothing i
     detection_offsets   int64 (F+1,)    same, for ``detections``.
     detections          float32 (D, 5)  raw decoder output [x1, y1, x2, y2, score] before tracking.
 
-``/label_sets/<name>/`` corrected annotations, beside the runs; attributes
+``/label_sets/<name>/`` corrected annotations (engine.labels.LabelSet), beside the runs; written and read
+by engine/cache/label_store.py. Attributes
+    label_format        int64   2 (absent: format 1, below)
     source_run          str     the run it was derived from ("" if none)
     note                str
     created             str     ISO-8601 UTC
-  dataset
+    class_names         str     JSON object {"class id": "name"} (MOTChallenge's 13 classes by default)
+    width, height       int64   frame size the set was made for
+    journal_id          str     id of the edit journal whose entries up to ``journal_seq`` this state
+    journal_seq         int64   already contains (compaction, see below; "" / 0 when none)
+  datasets, format 2 (N boxes, T tracks by ascending ID, each track's rows contiguous and by frame)
+    tracks              int64 (T, 3)    [track_id, class_id, row_end]: track i owns rows row_end[i-1]:row_end[i];
+                                        IDs are the user's (1 .. 2**31-1), never renumbered
+    frames              int64 (N,)      0-based frame, strictly increasing within a track
+    boxes               float64 (N, 4)  [x1, y1, x2, y2] as ``tracks`` of a run (0-based, x2/y2 exclusive)
+    model_boxes         float64 (N, 4)  the run's/import's box under a row (NaN rows: none); the
+                                        correction blend adds the keyframes' offsets to it
+    kinds               uint8 (N,)      0 keyframe, 1 interpolated, 2 model (engine.labels.BoxKind)
+    visibility          float64 (N,)    in [0, 1]
+    consider            uint8 (N,)      MOT "consider" flag (0 = ignored by evaluation)
+    outside             int64 (M, 2)    [track_id, frame]: the object is outside from that frame until its
+                                        next row (no row there; nothing interpolated across)
+  dataset, format 1 (still read: every row becomes a model box, class 1, visibility 1; score ignored)
     rows                float64 (N, 7) [frame, track_id, x1, y1, x2, y2, score]
+  Edits never touch this group directly: each applied / undone / redone edit is appended to a SQLite
+  journal beside the cache (``<cache>.labels.sqlite``, WAL, synchronous=FULL; engine/labels/journal.py),
+  because HDF5 is not journaled, allows one writer, and a run may be being written into the file. An
+  explicit save (or the app when no run writer is active) compacts: the whole set is written under
+  ``.staging-<name>`` and moved over the old group, read back and compared, and only then are the
+  journal's entries up to ``journal_seq`` dropped. A crash at any point leaves the old group or the
+  new one, plus a journal whose replay (idempotent: entries carry whole track states) gives the last state.
 
 Crash safety: a run is written with the file in SWMR mode, where HDF5 orders its metadata writes so
 the file stays readable if the writer dies; only raw data and dataset extents change then, so label
