@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="screenshot: wait until every frame has results, not just --frame")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for results (screenshot)")
     p.add_argument("--first-frame-report", action="store_true", help=argparse.SUPPRESS)  # stv bench viewer
+    from stviewer.compare.cli import add_compare_arguments  # argparse only
+
+    add_compare_arguments(p)  # --compare [A] B, --compare-labels, --compare-mode
     return p
 
 
@@ -179,11 +182,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.first_frame_report:
         window.session.auto_infer = False
         _report_first_frame(window)
+    if args.compare:
+        window.session.auto_infer = False  # the comparison computes the runs it needs, one after the other
     window.show()
     if not window.open_path(path):
         if args.screenshot or args.first_frame_report:
             window.close()
             return 1
+    if args.compare:
+        from stviewer.compare.cli import run_compare
+
+        return run_compare(app, window, args, errors)
     if args.screenshot:
         reason = take_screenshot(window, args.screenshot, frame=args.frame, timeout_s=args.timeout, track=track,
                                  whole_run=args.whole_run)

@@ -18,6 +18,9 @@ from stviewer.compare.timeline_view import CompareTimeline
 from stviewer.views.compare_view import CompareView
 
 NEXT_KEY, PREVIOUS_KEY = "]", "["
+SINGLE_RUN_DOCKS = ("timeline_dock", "actions_dock", "tracks_dock")
+TIMELINE_HEIGHT, TIMELINE_SHARE = 340, 0.36  # px, and at most this share of the window's height
+TABLE_WIDTH, TABLE_SHARE = 300, 0.24  # px, and at most this share of the window's width
 
 
 class CompareUI:
@@ -84,12 +87,17 @@ class CompareUI:
         for action in (self.stop_action, self.next_action, self.previous_action, *self.mode_actions.values()):
             action.setEnabled(active)
         if active:
-            self._hidden_docks = [d for d in (getattr(w, "timeline_dock", None),) if d is not None and d.isVisible()]
+            # the single view's docks describe the window's one run: out of the way while comparing
+            singles = [getattr(w, name, None) for name in SINGLE_RUN_DOCKS]
+            self._hidden_docks = [d for d in singles if d is not None and d.isVisible()]
             for dock in self._hidden_docks:
                 dock.setVisible(False)
             self.timeline_dock.setVisible(True)
             self.table_dock.setVisible(True)
-            w.resizeDocks([self.timeline_dock], [340], Qt.Orientation.Vertical)
+            w.resizeDocks([self.timeline_dock], [min(TIMELINE_HEIGHT, int(w.height() * TIMELINE_SHARE))],
+                          Qt.Orientation.Vertical)
+            w.resizeDocks([self.table_dock], [min(TABLE_WIDTH, int(w.width() * TABLE_SHARE))],
+                          Qt.Orientation.Horizontal)
         else:
             self.timeline_dock.setVisible(False)
             self.table_dock.setVisible(False)

@@ -1,12 +1,14 @@
 """The comparison's metrics table: each run against the chosen label set (MOTA, IDF1, HOTA, FP, FN, IDSW,
 top-1 where labels have actions), or the runs' agreement with each other when there are no labels.
-The numbers are the engine's (engine.compare's table, the same as ``stv compare`` and ``stv eval``)."""
+The numbers are the engine's (engine.compare's table, the same as ``stv compare`` and ``stv eval``).
+One column per compared item, one row per metric: narrow enough for a side dock."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
 
-COLUMNS = ("MOTA", "IDF1", "HOTA", "FP", "FN", "IDSW", "top-1")
+METRICS = ("MOTA", "IDF1", "HOTA", "FP", "FN", "IDSW", "top-1")
 COUNTS = ("FP", "FN", "IDSW")
 
 
@@ -22,16 +24,13 @@ class CompareTable(QWidget):
         self._compare = compare_session
         self.caption = QLabel("", wordWrap=True)
         self.caption.setContentsMargins(6, 3, 6, 3)
-        self.table = QTableWidget(0, len(COLUMNS) + 1)
-        self.table.setHorizontalHeaderLabels(["", *COLUMNS])
-        self.table.verticalHeader().setVisible(False)
+        self.table = QTableWidget(len(METRICS), 0)
+        self.table.setVerticalHeaderLabels(list(METRICS))
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for i in range(1, len(COLUMNS) + 1):
-            header.setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(0)
@@ -41,26 +40,26 @@ class CompareTable(QWidget):
         self.refresh()
 
     def rows(self) -> list[dict]:
+        """One dict per compared item: "name" and the METRICS keys."""
         c = self._compare.comparison
         return [] if c is None else list(c.table)
 
     def refresh(self) -> None:
         c = self._compare.comparison
-        rows = self.rows()
+        items = self.rows()
         if c is None:
             self.caption.setText("computing…" if self._compare.computing() else "")
         elif c.labels_name:
             self.caption.setText(f"each run against label set <b>{c.labels_name}</b>")
         else:
-            self.caption.setText(f"agreement: <b>{c.names[1]}</b> measured against <b>{c.names[0]}</b> "
-                                 f"(no label set chosen)")
-        self.table.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            self.table.setItem(r, 0, QTableWidgetItem(str(row.get("name", ""))))
-            for i, key in enumerate(COLUMNS, start=1):
-                item = QTableWidgetItem(format_value(key, row.get(key)))
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(r, i, item)
+            self.caption.setText(f"no label set: <b>{c.names[1]}</b> measured against <b>{c.names[0]}</b>")
+        self.table.setColumnCount(len(items))
+        self.table.setHorizontalHeaderLabels([str(item.get("name", "")) for item in items])
+        for col, item in enumerate(items):
+            for row, key in enumerate(METRICS):
+                cell = QTableWidgetItem(format_value(key, item.get(key)))
+                cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, col, cell)
 
-    def cell(self, row: int, column: str) -> str:
-        return self.table.item(row, 1 + COLUMNS.index(column)).text()
+    def cell(self, item: int, metric: str) -> str:
+        return self.table.item(METRICS.index(metric), item).text()

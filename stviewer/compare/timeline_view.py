@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from stviewer.colors import BETA, PLAYHEAD, class_rgb
@@ -20,6 +21,9 @@ LANE_RGB = {"only A": STATUS_RGB[ONLY_A], "only B": STATUS_RGB[ONLY_B], "action"
 LANE_HEIGHT = 0.7
 MARK_WIDTH = 0.9  # frames: single-frame events (switches, review items) stay visible when zoomed out
 MIN_MARK_PX = 2.0
+LANE_MIN_PX = 12
+LANE_FONT = QFont()
+LANE_FONT.setPointSize(8)
 
 
 def mask_segments(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -41,10 +45,10 @@ class CompareTimeline(QWidget):
         self.layout_widget.ci.layout.setSpacing(2)
         self.actions_plot = _TimelinePlot("actions")
         self.beta_plot = _TimelinePlot("β")
-        self.lanes_plot = _TimelinePlot("diff")
+        self.lanes_plot = _TimelinePlot("")  # its lanes are named by their ticks
         self.share_plot = _TimelinePlot("ΔIDF1")
         self.plots = (self.actions_plot, self.beta_plot, self.lanes_plot, self.share_plot)
-        for row, (plot, stretch) in enumerate(zip(self.plots, (3, 1, 3, 2))):
+        for row, (plot, stretch) in enumerate(zip(self.plots, (6, 2, 6, 3))):
             self.layout_widget.addItem(plot, row=row, col=0)
             self.layout_widget.ci.layout.setRowStretchFactor(row, stretch)
             if plot is not self.share_plot:
@@ -55,7 +59,9 @@ class CompareTimeline(QWidget):
         lanes_vb = self.lanes_plot.getViewBox()
         lanes_vb.invertY(True)
         self.lanes_plot.setYRange(-0.5, len(LANES) - 0.5, padding=0)
+        self.lanes_plot.setMinimumHeight(LANE_MIN_PX * len(LANES))  # lane names must not overlap
         self.lanes_plot.getAxis("left").setTicks([[(i, name) for i, name in enumerate(LANES)], []])
+        self.lanes_plot.getAxis("left").setStyle(tickFont=LANE_FONT, tickTextOffset=3)
         self.share_plot.getAxis("left").setTicks(None)
         self.legend = self.actions_plot.addLegend(offset=(-8, 2), labelTextColor="#e6e6e6",
                                                   brush=pg.mkBrush(30, 31, 34, 210), labelTextSize="8pt",

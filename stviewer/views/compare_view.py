@@ -7,8 +7,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import (QButtonGroup, QGraphicsRectItem, QHBoxLayout, QLabel, QPushButton, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QGraphicsRectItem, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
+                               QSplitter, QVBoxLayout, QWidget)
 
 from stviewer.colors import MUTED, PANEL, track_rgb
 from stviewer.compare.style import ONLY_A, ONLY_B, RUN_PEN_STYLE, STATUS_NAMES, STATUS_RGB
@@ -95,6 +95,9 @@ class ComparePane(VideoView):
         self.title = QLabel(objectName="paneTitle")
         self.title.setStyleSheet(f"background: {PANEL}; padding: 3px 8px; font-weight: bold;")
         self.layout().insertWidget(0, self.title)
+        # the frame line may clip in a narrow window (both panes keep it: equal heights keep the linked
+        # views showing the same rows of the frame)
+        self.frame_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.overlay_mode = False
         view.view_options_changed.connect(self._redraw_overlays)
 
@@ -170,14 +173,16 @@ class CompareView(QWidget):
         row.addWidget(self.colour_button)
         legend = "  ".join(f"<span style='color:{_rgb_css(STATUS_RGB[s])}'>■</span> {STATUS_NAMES[s]}"
                            for s in STATUS_NAMES)
-        self.legend = QLabel(legend + "  <span style='color:%s'>(B dashed in overlay)</span>" % MUTED)
-        row.addWidget(self.legend)
-        row.addStretch(1)
-        self.disagreement_label = QLabel("")
+        self.legend = QLabel(legend, toolTip="Box colours; run A is drawn solid, run B dashed")
+        # the legend gives way first when the window is narrow (1024 px and less)
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        row.addWidget(self.legend, 1)
+        self.disagreement_label = QLabel("Disagreement")
         self.disagreement_label.setStyleSheet(f"color: {MUTED};")
         row.addWidget(self.disagreement_label)
-        self.prev_button = QPushButton("◀ disagreement", toolTip="Previous disagreement ([)")
-        self.next_button = QPushButton("disagreement ▶", toolTip="Next disagreement (])")
+        self.prev_button = QPushButton("◀", toolTip="Previous disagreement ([): unmatched boxes, an ID switch or "
+                                                    "another top action")
+        self.next_button = QPushButton("▶", toolTip="Next disagreement (])")
         for button, slot in ((self.prev_button, self.session.previous_disagreement),
                              (self.next_button, self.session.next_disagreement)):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -217,12 +222,11 @@ class CompareView(QWidget):
         else:
             self.pane_a.title.setText(f"<span style='color:{a_rgb}'>A</span>  {a}")
         self.pane_b.title.setText(f"<span style='color:{b_rgb}'>B</span>  {b}")
-        if s.computing() and s.run_a is None:
-            self.disagreement_label.setText("computing…")
 
     def _on_comparison(self) -> None:
         c = self.session.comparison
-        self.disagreement_label.setText("" if c is None else f"{len(c.disagreement_frames)} frames disagree")
+        self.disagreement_label.setText("Disagreement" if c is None else
+                                        f"{len(c.disagreement_frames)} frames disagree")
         self.view_options_changed.emit()
 
     @property
