@@ -25,6 +25,12 @@ class FrameResult:
     beta               float, this frame's temporal attention weight within its window.
     track_action_probs (N, K) float32 per-track action probabilities, or None when the model has none.
     detections         (D, 5) float32 raw decoder output [x1, y1, x2, y2, score] before tracking, or None.
+    track_embeddings   (N, E) float16 re-ID embedding of each track row (the matched detection's, unit length;
+                       a coasting row carries its track's running embedding), or None when the model has none.
+    track_margins      (N,) float32 association margin of each track row: the gap between the cost of the
+                       match the tracker made and the best alternative (another detection for the track,
+                       another track for the detection, or the gate); small = a near-tie, i.e. a possible ID
+                       switch. NaN for new tracks and rows without a match this frame. None when unknown.
     """
 
     frame_index: int
@@ -34,6 +40,8 @@ class FrameResult:
     beta: float = 0.0
     track_action_probs: np.ndarray | None = None
     detections: np.ndarray | None = field(default=None)
+    track_embeddings: np.ndarray | None = None
+    track_margins: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.frame_index < 0:
@@ -59,3 +67,13 @@ class FrameResult:
             if det.ndim != 2 or det.shape[1] != 5:
                 raise ValueError(f"detections must be (D, 5), got {det.shape}")
             self.detections = det
+        if self.track_embeddings is not None:
+            emb = np.asarray(self.track_embeddings, dtype=np.float16)
+            if emb.ndim != 2 or emb.shape[0] != len(tracks):
+                raise ValueError(f"track_embeddings must be ({len(tracks)}, E), got {emb.shape}")
+            self.track_embeddings = emb
+        if self.track_margins is not None:
+            margins = np.asarray(self.track_margins, dtype=np.float32)
+            if margins.shape != (len(tracks),):
+                raise ValueError(f"track_margins must be ({len(tracks)},), got {margins.shape}")
+            self.track_margins = margins

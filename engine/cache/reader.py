@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 _HANDLES = (S.COMMIT, S.FRAME_FLAGS, S.BETA, S.ACTION_PROBS, S.ALPHA, S.TRACK_OFFSETS, S.TRACKS,
             S.TRACK_ACTION_PROBS, S.DETECTION_OFFSETS, S.DETECTIONS)
+_IDENTITY_HANDLES = (S.TRACK_MARGINS, S.TRACK_EMBEDDINGS)  # schema v2, optional (see schema.py "Versions")
 
 
 def _h5_errors(method):
@@ -66,6 +67,7 @@ class RunReader:
         self._end = 0
         self._completed = 0
         self._info_attrs = self._read_info_attrs()
+        self._identity_reason = self._check_identity(ds)
         self._load()
 
     # ---- handles / loading ----------------------------------------------------------------------
@@ -73,6 +75,7 @@ class RunReader:
         if self._generation != self._cache.generation:
             g = self._cache.h5[S.RUNS_GROUP][self.name]
             self._ds = {k: g[k] for k in _HANDLES}
+            self._ds.update({k: g[k] for k in _IDENTITY_HANDLES if k in g})
             self._generation = self._cache.generation
         return self._ds
 
@@ -87,6 +90,19 @@ class RunReader:
                         created=str(a["created"]))
         except (KeyError, ValueError, TypeError) as exc:
             raise CacheCorruptError(f"{self._cache.path}: run {self.name!r} has damaged attributes ({exc})") from None
+
+    def _check_identity(self, ds: dict) -> str | None:
+        """Why this run has no per-row identity data (None when it has margins and embeddings)."""
+        if S.TRACK_MARGINS not in ds:
+            return (f"run {self.name!r} was written with cache schema version 1, before re-ID embeddings and "
+                    f"association margins were stored; run the model again to get them")
+        if ds[S.TRACK_MARGINS].ndim != 1:
+            raise CacheCorruptError(f"{self._cache.path}: run {self.name!r} has a damaged {S.TRACK_MARGINS} dataset")
+        if S.TRACK_EMBEDDINGS not in ds:
+            return f"the model of run {self.name!r} has no re-ID embedding head (association margins only)"
+        if ds[S.TRACK_EMBEDDINGS].ndim != 2 or ds[S.TRACK_EMBEDDINGS].shape[1] < 1:
+            raise CacheCorruptError(f"{self._cache.path}: run {self.name!r} has a damaged {S.TRACK_EMBEDDINGS} dataset")
+        return None
 
     def _load(self) -> None:
         ds = self._datasets()
@@ -107,7 +123,8 @@ class RunReader:
         self._end = end
         if (self._track_offsets[end] > int(commit[1]) or self._detection_offsets[end] > int(commit[2])
                 or self._track_offsets[end] > ds[S.TRACKS].shape[0]
-                or self._detection_offsets[end] > ds[S.DETECTIONS].shape[0]):
+                or self._detection_offsets[end] > ds[S.DETECTIONS].shape[0]
+                or any(self._track_offsets[end] > ds[k].shape[0] for k in _IDENTITY_HANDLES if k in ds)):
             raise CacheCorruptError(f"{self._cache.path}: run {self.name!r} row index past its committed rows")
         done = (self._flags[:end] & S.FLAG_DONE) != 0
         missing = np.flatnonzero(~done)
@@ -179,8 +196,15 @@ class RunReader:
             c, d = int(self._detection_offsets[k]), int(self._detection_offsets[k + 1])
             detections = ds[S.DETECTIONS][c:d] if d > c else np.zeros((0, S.DETECTION_WIDTH), np.float32)
         alpha = ds[S.ALPHA][k] if flag & S.FLAG_HAS_ALPHA else None
+        margins = embeddings = None
+        if S.TRACK_MARGINS in ds:
+            margins = ds[S.TRACK_MARGINS][a:b] if b > a else np.zeros(0, np.float32)
+        if S.TRACK_EMBEDDINGS in ds and flag & S.FLAG_HAS_TRACK_EMBEDDINGS:
+            emb = ds[S.TRACK_EMBEDDINGS]
+            embeddings = emb[a:b] if b > a else np.zeros((0, emb.shape[1]), np.float16)
         return FrameResult(frame_index=k, tracks=tracks, action_probs=self._probs[k].copy(), alpha=alpha,
-                           beta=float(self._beta[k]), track_action_probs=tap, detections=detections)
+                           beta=float(self._beta[k]), track_action_probs=tap, detections=detections,
+                           track_embeddings=embeddings, track_margins=margins)
 
     # ---- whole-run arrays ----------------------------------------------------------------------
     def action_probs(self) -> np.ndarray:
@@ -215,6 +239,58 @@ class RunReader:
         if n == 0:
             return np.zeros((0, self._num_classes), np.float32)
         return self._datasets()[S.TRACK_ACTION_PROBS][:n]
+
+    # ---- identity (schema v2) -------------------------------------------------------------------
+    @property
+    def identity_missing_reason(self) -> str | None:
+        """Why features built on re-ID embeddings cannot use this run (v1 run, or a model without a re-ID
+        head); None when ``track_embedding_rows()`` returns embeddings."""
+        return self._identity_reason
+
+    @property
+    def embedding_dim(self) -> int:
+        """E of ``track_embedding_rows()`` (0 when the run stores no embeddings)."""
+        ds = self._datasets()
+        return int(ds[S.TRACK_EMBEDDINGS].shape[1]) if S.TRACK_EMBEDDINGS in ds else 0
+
+    @_h5_errors
+    def track_margin_rows(self) -> np.ndarray | None:
+        """(N,) float32 association margins aligned with ``track_rows()`` (NaN: new track / no match);
+        None for a schema-v1 run."""
+        ds = self._datasets()
+        if S.TRACK_MARGINS not in ds:
+            return None
+        n = int(self._track_offsets[self._end])
+        return ds[S.TRACK_MARGINS][:n] if n else np.zeros(0, np.float32)
+
+    @_h5_errors
+    def track_embedding_rows(self) -> np.ndarray | None:
+        """(N, E) float16 re-ID embeddings aligned with ``track_rows()`` (NaN rows for frames without them);
+        None when the run stores none (see ``identity_missing_reason``)."""
+        ds = self._datasets()
+        if S.TRACK_EMBEDDINGS not in ds:
+            return None
+        emb = ds[S.TRACK_EMBEDDINGS]
+        n = int(self._track_offsets[self._end])
+        if n == 0:
+            return np.zeros((0, emb.shape[1]), np.float16)
+        out = emb[:n]
+        counts = np.diff(self._track_offsets[:self._end + 1])
+        without = np.repeat((self._flags[:self._end] & S.FLAG_HAS_TRACK_EMBEDDINGS) == 0, counts)
+        out[without] = np.nan
+        return out
+
+    @_h5_errors
+    def resumes(self) -> np.ndarray:
+        """(N, 2) float64 [unix time, frame] of every time the run was resumed (none: (0, 2))."""
+        history = self._cache.h5[S.RUNS_GROUP][self.name].get(S.RESUMES)
+        if history is None:
+            return np.zeros((0, 2), np.float64)
+        if history.ndim != 2 or history.shape[1] != 2 or history.shape[0] > 10_000_000:
+            raise CacheCorruptError(f"{self._cache.path}: run {self.name!r}: {S.RESUMES} has shape {history.shape}")
+        if self._cache.swmr_read:
+            history.refresh()
+        return np.asarray(history[()], np.float64)
 
     def __repr__(self) -> str:
         return f"RunReader({self.name!r}, {self._completed}/{self._num_frames} frames)"

@@ -1,11 +1,12 @@
-"""The results-cache file format, version 1: the one place it is documented.
+"""The results-cache file format, version 2: the one place it is documented.
 
 One HDF5 file per video (libver "latest", so that runs can be written in SWMR mode). Only plain data:
 numbers, arrays and UTF-8 strings; structured values are JSON strings. Nothing is pickled.
 
 ``/`` (root) attributes
     format              str     always ``"stviewer-results"`` (tells a cache from a foreign .h5)
-    schema_version      int64   ``SCHEMA_VERSION`` (= 1); a newer file raises CacheVersionError
+    schema_version      int64   the newest layout any run in the file uses (1 or 2, see "Versions");
+                                a file newer than ``SCHEMA_VERSION`` raises CacheVersionError
     created             str     ISO-8601 UTC time the file was created
     video_path          str     path of the video when the cache was created (informational)
     video_fingerprint   str     ``VideoSource.fingerprint()`` (size + content hash); pairing key
@@ -19,6 +20,7 @@ numbers, arrays and UTF-8 strings; structured values are JSON strings. Nothing i
     class_names         str     JSON list of K strings
     params              str     JSON object (window, stride, thresholds, tracker settings, ...)
     alpha_shape         int64 (2,)  (h, w) of the attention map
+    embedding_dim       int64       (v2) E, width of ``track_embeddings`` (0: the run stores none)
     created             str     ISO-8601 UTC
 
   datasets (F frames, K classes, (h, w) = alpha_shape, R/D = track/detection row capacity)
@@ -27,7 +29,8 @@ numbers, arrays and UTF-8 strings; structured values are JSON strings. Nothing i
                                         rows below the row counts, nothing else (the writer may have died
                                         after writing more).
     frame_flags         uint8 (F,)      bit 0 DONE (frame written), bit 1 HAS_ALPHA, bit 2
-                                        HAS_TRACK_ACTION_PROBS, bit 3 HAS_DETECTIONS; 0 = no result.
+                                        HAS_TRACK_ACTION_PROBS, bit 3 HAS_DETECTIONS, bit 5
+                                        HAS_TRACK_EMBEDDINGS (v2); 0 = no result.
     beta                float32 (F,)    temporal attention weight of the frame in its window.
     action_probs        float32 (F, K)  clip-level action probabilities of the frame's window.
     alpha               float16 (F, h, w) spatial attention; chunk = 1 frame, gzip + shuffle.
@@ -38,6 +41,20 @@ numbers, arrays and UTF-8 strings; structured values are JSON strings. Nothing i
                                         (NaN rows when the frame had none).
     detection_offsets   int64 (F+1,)    same, for ``detections``.
     detections          float32 (D, 5)  raw decoder output [x1, y1, x2, y2, score] before tracking.
+    track_margins       float32 (R,)    (v2) association margin per ``tracks`` row: cost gap between the
+                                        tracker's match and its best alternative (FrameResult.track_margins);
+                                        NaN for new tracks, coasting rows and frames without margins.
+    track_embeddings    float16 (R, E)  (v2, only when the run's model has a re-ID head: E =
+                                        ``embedding_dim`` > 0) re-ID embedding per ``tracks`` row; NaN rows
+                                        unless the frame's flags have bit 5 HAS_TRACK_EMBEDDINGS.
+
+Versions (read-compatible, no migration): version 2 only ADDS ``embedding_dim`` and the
+``track_margins``/``track_embeddings`` datasets to runs. A run is v2 exactly when it has ``track_margins``;
+readers look at the run, not the file, so a v1 run stays readable as it is (its identity data are reported
+missing with a reason, see ``RunReader.identity_missing_reason``) and nothing is rewritten: migrating in place
+could not invent embeddings anyway, and a file is never touched merely by reading it. Writing a v2 run into a
+v1 file raises the file's ``schema_version`` to 2 in the same structural step, so older code refuses the
+file instead of ignoring data it cannot keep consistent. Resuming a v1 run continues it as v1.
 
 ``/label_sets/<name>/`` corrected annotations (engine.labels.LabelSet), beside the runs; written and read
 by engine/cache/label_store.py. Attributes
@@ -81,7 +98,7 @@ as ``h5clear -s --increment`` does) before resuming at the first frame without a
 from __future__ import annotations
 
 FORMAT_NAME = "stviewer-results"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 RUNS_GROUP = "runs"
 LABEL_SETS_GROUP = "label_sets"
@@ -91,6 +108,7 @@ FLAG_DONE = 1
 FLAG_HAS_ALPHA = 2
 FLAG_HAS_TRACK_ACTION_PROBS = 4
 FLAG_HAS_DETECTIONS = 8
+FLAG_HAS_TRACK_EMBEDDINGS = 32  # (v2) the frame's track rows carry re-ID embeddings
 
 # per-run datasets
 COMMIT = "commit"
@@ -103,6 +121,9 @@ TRACKS = "tracks"
 TRACK_ACTION_PROBS = "track_action_probs"
 DETECTION_OFFSETS = "detection_offsets"
 DETECTIONS = "detections"
+TRACK_MARGINS = "track_margins"        # v2
+TRACK_EMBEDDINGS = "track_embeddings"  # v2, optional (models with a re-ID head)
+EMBEDDING_DIM_ATTR = "embedding_dim"   # v2 run attribute
 LABEL_ROWS = "rows"
 
 TRACK_WIDTH = 6       # x1, y1, x2, y2, score, track_id

@@ -280,8 +280,9 @@ class ResultsCache:
 
     # ---- runs ----------------------------------------------------------------------------
     def create_run(self, name: str, *, model_config: dict, checkpoint_sha256: str, class_names: list[str],
-                   params: dict, alpha_shape: tuple[int, int]) -> "RunWriter":
-        """Add a run and return its writer. ValueError if a run of that name exists."""
+                   params: dict, alpha_shape: tuple[int, int], embedding_dim: int = 0) -> "RunWriter":
+        """Add a run and return its writer. ValueError if a run of that name exists.
+        embedding_dim: width E of the re-ID embeddings the run will store per track row (0: none)."""
         from engine.cache.writer import RunWriter, create_run_group
 
         check_name(name, "run")
@@ -290,7 +291,7 @@ class ResultsCache:
         with self._structure() as f:
             create_run_group(f, name, num_frames=self.video.num_frames, model_config=model_config,
                              checkpoint_sha256=checkpoint_sha256, class_names=class_names, params=params,
-                             alpha_shape=alpha_shape, created=utc_now())
+                             alpha_shape=alpha_shape, created=utc_now(), embedding_dim=embedding_dim)
         return self._attach_writer(RunWriter, name)
 
     def open_run_writer(self, name: str) -> "RunWriter":

@@ -24,11 +24,16 @@ WRITE_BLOCK = 64
 
 _PER_FRAME = (S.FRAME_FLAGS, S.BETA, S.ACTION_PROBS, S.TRACK_OFFSETS, S.DETECTION_OFFSETS)
 _ROWS = (S.TRACKS, S.TRACK_ACTION_PROBS, S.DETECTIONS)
+_IDENTITY_ROWS = (S.TRACK_MARGINS, S.TRACK_EMBEDDINGS)  # schema v2; absent in v1 runs (and embeddings when E = 0)
 
 
 def create_run_group(f: h5py.File, name: str, *, num_frames: int, model_config: dict, checkpoint_sha256: str,
-                     class_names: list[str], params: dict, alpha_shape: tuple[int, int], created: str) -> None:
-    """Create /runs/<name> with every dataset of the schema (empty), in one structural step."""
+                     class_names: list[str], params: dict, alpha_shape: tuple[int, int], created: str,
+                     embedding_dim: int = 0) -> None:
+    """Create /runs/<name> with every dataset of the schema (empty), in one structural step.
+
+    embedding_dim: E of the model's re-ID embeddings (0: the run stores none; the datasets cannot be added
+    later, because a run is written in SWMR mode where no dataset can be created)."""
     class_names = [str(c) for c in class_names]
     if not class_names:
         raise ValueError("class_names must not be empty")
@@ -41,12 +46,16 @@ def create_run_group(f: h5py.File, name: str, *, num_frames: int, model_config: 
     if ah <= 0 or aw <= 0:
         raise ValueError(f"alpha_shape must be positive, got {alpha_shape!r}")
     F, K = int(num_frames), len(class_names)
+    E = int(embedding_dim)
+    if E < 0:
+        raise ValueError(f"embedding_dim must be >= 0, got {embedding_dim!r}")
     attrs = {"model_config": to_json(model_config, what="model_config"),
              "class_names": to_json(class_names, what="class_names"),
              "params": to_json(params, what="params"),
              "checkpoint_sha256": str(checkpoint_sha256 or ""),
              "alpha_shape": np.array([ah, aw], dtype=np.int64),
-             "created": created}
+             "created": created,
+             S.EMBEDDING_DIM_ATTR: np.int64(E)}
     g = f.require_group(S.RUNS_GROUP).create_group(name)
     for key, value in attrs.items():
         g.attrs[key] = value
@@ -67,6 +76,12 @@ def create_run_group(f: h5py.File, name: str, *, num_frames: int, model_config: 
                      fillvalue=np.nan, **z)
     g.create_dataset(S.DETECTIONS, (0, S.DETECTION_WIDTH), np.float32, maxshape=(None, S.DETECTION_WIDTH),
                      chunks=(rc, S.DETECTION_WIDTH), **z)
+    g.create_dataset(S.TRACK_MARGINS, (0,), np.float32, maxshape=(None,), chunks=(rc,), fillvalue=np.nan, **z)
+    if E:
+        g.create_dataset(S.TRACK_EMBEDDINGS, (0, E), np.float16, maxshape=(None, E), chunks=(rc, E),
+                         fillvalue=np.nan, **z)
+    if int(f.attrs.get("schema_version", 1)) < 2:
+        f.attrs["schema_version"] = np.int64(2)  # the file now holds a v2 run (see schema.py "Versions")
 
 
 class RunWriter:
@@ -85,6 +100,7 @@ class RunWriter:
             self._num_frames = int(cache.video.num_frames)
             self._num_classes = int(group[S.ACTION_PROBS].shape[1])
             self._alpha_shape = tuple(int(v) for v in group.attrs["alpha_shape"])
+            self._embedding_dim = int(group[S.TRACK_EMBEDDINGS].shape[1]) if S.TRACK_EMBEDDINGS in group else 0
             self._resume()
         except CacheError:
             raise
@@ -99,6 +115,7 @@ class RunWriter:
         if self._generation != self._cache.generation:
             g = self._group()
             self._ds = {k: g[k] for k in (S.COMMIT, S.ALPHA, *_PER_FRAME, *_ROWS)}
+            self._ds.update({k: g[k] for k in _IDENTITY_ROWS if k in g})
             self._generation = self._cache.generation
         return self._ds
 
@@ -149,6 +166,9 @@ class RunWriter:
                              f"[{self._next_frame}, {self._num_frames})")
         if result.action_probs.shape != (self._num_classes,):
             raise ValueError(f"action_probs must be ({self._num_classes},), got {result.action_probs.shape}")
+        emb = result.track_embeddings
+        if emb is not None and self._embedding_dim and emb.shape[1] != self._embedding_dim:
+            raise ValueError(f"track_embeddings must be (N, {self._embedding_dim}), got {emb.shape}")
         if result.alpha is not None and tuple(np.shape(result.alpha)) != self._alpha_shape:
             raise ValueError(f"alpha must be {self._alpha_shape}, got {np.shape(result.alpha)}")
         self._pending.append(result)
@@ -208,6 +228,7 @@ class RunWriter:
         track_ends = np.empty(n, np.int64)
         det_ends = np.empty(n, np.int64)
         tracks, taps, dets, alphas = [], [], [], {}
+        margins, embeddings, E = [], [], self._embedding_dim
         t_rows, d_rows = self._track_rows, self._detection_rows
         by_index = {r.frame_index: r for r in pending}
         for i in range(n):
@@ -223,6 +244,12 @@ class RunWriter:
                         taps.append(r.track_action_probs)
                     else:
                         taps.append(np.full((m, K), np.nan, np.float32))
+                    margins.append(r.track_margins if r.track_margins is not None else np.full(m, np.nan, np.float32))
+                    if E:
+                        embeddings.append(r.track_embeddings if r.track_embeddings is not None
+                                          else np.full((m, E), np.nan, np.float16))
+                if E and r.track_embeddings is not None:
+                    flag |= S.FLAG_HAS_TRACK_EMBEDDINGS
                 if r.track_action_probs is not None:
                     flag |= S.FLAG_HAS_TRACK_ACTION_PROBS
                 t_rows += m
@@ -256,6 +283,10 @@ class RunWriter:
         if tracks:
             self._append(ds[S.TRACKS], self._track_rows, np.concatenate(tracks))
             self._append(ds[S.TRACK_ACTION_PROBS], self._track_rows, np.concatenate(taps))
+            if S.TRACK_MARGINS in ds:  # a v1 run resumed by this code stays v1
+                self._append(ds[S.TRACK_MARGINS], self._track_rows, np.concatenate(margins))
+            if E:
+                self._append(ds[S.TRACK_EMBEDDINGS], self._track_rows, np.concatenate(embeddings))
         if dets:
             self._append(ds[S.DETECTIONS], self._detection_rows, np.concatenate(dets))
         self._track_rows, self._detection_rows = t_rows, d_rows

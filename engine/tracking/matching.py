@@ -47,3 +47,26 @@ def assign(cost: np.ndarray, max_cost: float) -> tuple[np.ndarray, np.ndarray, n
     col_free = np.ones(m, bool)
     col_free[cols] = False
     return rows, cols, row_free.nonzero()[0], col_free.nonzero()[0]
+
+
+def assignment_margins(cost: np.ndarray, rows: np.ndarray, cols: np.ndarray, max_cost: float) -> np.ndarray:
+    """(K,) how decisively each matched pair (rows[i], cols[i]) of :func:`assign` won.
+
+    margin = min(best other column for the row, best other row for the column, ``max_cost``) - cost of the
+    pair: the cost gap to the nearest alternative the solver had, where pairs beyond the gate count as the
+    gate (so a lone pair just inside the gate also has a small margin). Near 0 (or negative, when the global
+    optimum took a locally worse pair) means a near-tie: the place where an ID switch happens.
+    """
+    rows = np.asarray(rows, dtype=np.intp)
+    cols = np.asarray(cols, dtype=np.intp)
+    if rows.size == 0:
+        return np.zeros(0)
+    capped = np.minimum(np.asarray(cost, dtype=np.float64), max_cost)  # inf (forbidden) -> the gate
+    chosen = capped[rows, cols]
+    row_alt = capped[rows].copy()
+    row_alt[np.arange(rows.size), cols] = np.inf
+    col_alt = capped[:, cols].T.copy()
+    col_alt[np.arange(rows.size), rows] = np.inf
+    alternative = np.minimum(np.minimum(row_alt.min(axis=1, initial=np.inf), col_alt.min(axis=1, initial=np.inf)),
+                             max_cost)
+    return alternative - chosen

@@ -20,6 +20,12 @@ Per frame (:meth:`ByteTracker.update`):
    ``max_lost_frames`` frames are removed (dropped from the arrays: memory stays flat).
 
 Track states: tentative -> confirmed <-> lost -> removed. IDs count from 1 per tracker instance.
+
+What the tracker knew about each output row (for the review queue, stored in the cache from schema v2):
+after ``update``, ``last_margins`` (M,) holds each row's association margin
+(:func:`engine.tracking.matching.assignment_margins` in the stage that matched it; NaN for a track born
+this frame or a coasting row) and ``last_embeddings`` (M, D) the row's re-ID embedding (the matched
+detection's; a coasting row's running track embedding), or None without embeddings.
 All track data live in a few stacked arrays (no per-track Python objects in the hot path).
 """
 from __future__ import annotations
@@ -27,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.tracking.kalman import BoxKalmanFilter, cxcywh_to_xyxy, xyxy_to_cxcywh
-from engine.tracking.matching import assign, cosine_distance, iou_matrix
+from engine.tracking.matching import assign, assignment_margins, cosine_distance, iou_matrix
 
 TENTATIVE, CONFIRMED, LOST = 0, 1, 2  # _apply_matches relies on TENTATIVE == 0 and CONFIRMED == 1
 STATE_NAMES = {TENTATIVE: "tentative", CONFIRMED: "confirmed", LOST: "lost"}
@@ -129,6 +135,9 @@ class ByteTracker:
         self._score = np.zeros(0)
         self._det_index = np.zeros(0, np.int64)  # detection row matched in the current frame, else -1
         self._embedding: np.ndarray | None = None  # (K, D) once a frame brought embeddings
+        self._margin = np.zeros(0)  # (K,) association margin of this frame's match (NaN: none); per frame
+        self.last_margins = np.zeros(0, np.float32)  # (M,) for the rows ``update`` last returned
+        self.last_embeddings: np.ndarray | None = None  # (M, D) float32 for those rows, or None
 
     def __len__(self) -> int:
         """Number of live (tentative, confirmed or lost) tracks."""
@@ -152,6 +161,7 @@ class ByteTracker:
         self.frame_count += 1
         n_tracks = self._ids.shape[0]
         self._det_index[:] = -1
+        self._margin = np.full(n_tracks, np.nan)
         if n_tracks:
             lost = self._state == LOST
             if lost.any():
@@ -189,6 +199,7 @@ class ByteTracker:
             if low.size and remaining.size:
                 cost = 1.0 - iou[remaining][:, low]
                 rows, cols, _, _ = assign(cost, self.low_match_threshold)
+                self._margin[remaining[rows]] = assignment_margins(cost, rows, cols, self.low_match_threshold)
                 m_tracks.append(remaining[rows])
                 m_dets.append(low[cols])
             # 3) tentative tracks vs high detections still free
@@ -197,6 +208,7 @@ class ByteTracker:
                 if free_high.size:
                     cost = 1.0 - iou[tentative][:, free_high]
                     rows, cols, tentative_free_idx, free_idx = assign(cost, self.tentative_match_threshold)
+                    self._margin[tentative[rows]] = assignment_margins(cost, rows, cols, self.tentative_match_threshold)
                     m_tracks.append(tentative[rows])
                     m_dets.append(free_high[cols])
                     tentative_free = tentative[tentative_free_idx]
@@ -226,7 +238,7 @@ class ByteTracker:
             remove[tentative_free[stale]] = True
         if remove.any():
             self._keep(~remove)
-        return self._output()
+        return self._output(embeddings)
 
     # ------------------------------------------------------------------ helpers
 
@@ -268,7 +280,9 @@ class ByteTracker:
             fused = (1.0 - self.appearance_weight) * cost + self.appearance_weight * 0.5 * distance
             fused[distance > self.appearance_threshold] = np.inf
             cost = np.where(has_emb[:, None], fused, cost)
-        return assign(cost, self.match_threshold)
+        rows, cols, free_rows, free_cols = assign(cost, self.match_threshold)
+        self._margin[pool[rows]] = assignment_margins(cost, rows, cols, self.match_threshold)
+        return rows, cols, free_rows, free_cols
 
     def _apply_matches(self, tracks, det_rows, dets, embeddings):
         measurements = xyxy_to_cxcywh(dets[det_rows, :4])
@@ -308,6 +322,7 @@ class ByteTracker:
         self._last_seen = np.concatenate([self._last_seen, np.full(k, self.frame_count, np.int64)])
         self._score = np.concatenate([self._score, dets[det_rows, 4]])
         self._det_index = np.concatenate([self._det_index, det_rows])
+        self._margin = np.concatenate([self._margin, np.full(k, np.nan)])
         if embeddings is not None:
             self._embedding = np.concatenate([self._embedding, embeddings[det_rows]])
         elif self._embedding is not None:
@@ -322,10 +337,11 @@ class ByteTracker:
         self._last_seen = self._last_seen[keep]
         self._score = self._score[keep]
         self._det_index = self._det_index[keep]
+        self._margin = self._margin[keep]
         if self._embedding is not None:
             self._embedding = self._embedding[keep]
 
-    def _output(self) -> np.ndarray:
+    def _output(self, embeddings: np.ndarray | None) -> np.ndarray:
         seen_now = self._last_seen == self.frame_count
         out_mask = (self._state == CONFIRMED) & seen_now
         if self.output_tentative:
@@ -338,4 +354,17 @@ class ByteTracker:
         out[:, 4] = self._score[rows]
         out[:, 5] = self._ids[rows]
         out[:, 6] = self._det_index[rows]
+        det_index = self._det_index[rows]
+        matched = det_index >= 0
+        self.last_margins = np.where(matched, self._margin[rows], np.nan).astype(np.float32)
+        if self._embedding is None and embeddings is None:
+            self.last_embeddings = None
+        else:
+            dim = embeddings.shape[1] if embeddings is not None else self._embedding.shape[1]
+            emb = np.zeros((rows.size, dim), np.float32)
+            if self._embedding is not None:
+                emb[:] = self._embedding[rows]
+            if embeddings is not None and matched.any():
+                emb[matched] = embeddings[det_index[matched]]
+            self.last_embeddings = emb
         return out
