@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import traceback
 from pathlib import Path
 from typing import Callable
@@ -118,8 +119,10 @@ class _RunThread(QThread):
     def __init__(self, job: Callable[[], None]):
         super().__init__()
         self._job = job
+        self.native_id: int | None = None  # the OS thread's id, so a check can tell this thread from others
 
     def run(self) -> None:  # no event loop: the thread ends when the job does
+        self.native_id = threading.get_native_id()
         self._job()
 
 

@@ -162,35 +162,54 @@ def errors() -> list:
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path, errors):
+def make_window(qtbot, tmp_path, errors, monkeypatch):
     """make_window(**MainWindow kwargs) -> a shown window whose errors land in ``errors``; checks at the end
-    that every thread it started has ended."""
+    that every thread the code under test started has ended: Python threads, the inference QThreads
+    (by the native id each records) and the decoders of the videos it opened (closed). Threads that
+    libraries keep for the process (torch's OpenMP pool, Qt's pooled threads) are not ours to count."""
     from PySide6.QtCore import QSettings, QThreadPool
 
+    import engine.video
+    from stviewer import workers
     from stviewer.main_window import MainWindow
 
     def python_threads() -> list[str]:
         # a _DummyThread is what threading records for a thread it did not start (our QThread); it is
-        # never removed, so OS threads are counted separately below
+        # never removed, so QThreads are checked by their native ids below
         return [t.name for t in threading.enumerate() if not isinstance(t, threading._DummyThread)]
 
-    def os_thread_names() -> list[str]:
-        # idle "Thread (pooled)" threads are Qt's own (QImage work); QThreadPool is checked to be idle
+    def live_native_ids() -> set[int]:
         if not os.path.isdir("/proc/self/task"):
-            return []
-        names = []
-        for task in os.listdir("/proc/self/task"):
-            try:
-                with open(f"/proc/self/task/{task}/comm") as f:
-                    names.append(f.read().strip())
-            except OSError:
-                pass
-        return [n for n in names if n != "Thread (pooled)"]
+            return set()
+        return {int(task) for task in os.listdir("/proc/self/task")}
 
-    def os_threads() -> int:
-        return len(os_thread_names())
+    worker_threads: list = []
+    start_worker = workers.WorkerThread.start
 
-    threads_before, os_before = python_threads(), os_threads()
+    def recording_start(self):
+        worker_threads.append(self)
+        start_worker(self)
+
+    monkeypatch.setattr(workers.WorkerThread, "start", recording_start)
+    sources: list = []
+    open_video = engine.video.open_video
+
+    def recording_open(*args, **kwargs):
+        source = open_video(*args, **kwargs)
+        sources.append(source)
+        return source
+
+    monkeypatch.setattr(engine.video, "open_video", recording_open)
+
+    def leftovers() -> list[str]:
+        live = live_native_ids()
+        left = [f"python thread {name}" for name in python_threads() if name not in threads_before]
+        left += [f"inference QThread (native id {w.thread.native_id})" for w in worker_threads
+                 if not w.thread.isFinished() or w.thread.native_id in live]
+        left += [f"video source {s.path} (its decoder threads)" for s in sources if not s.closed]
+        return left
+
+    threads_before = python_threads()
     windows = []
 
     def make(**kwargs):
@@ -207,10 +226,9 @@ def make_window(qtbot, tmp_path, errors):
     yield make
     for window in windows:
         window.close()
-    gc.collect()  # PyAV frees a codec context (and its decoder threads) when collected
+    gc.collect()
     deadline = time.monotonic() + 5
-    while (len(python_threads()) > len(threads_before) or os_threads() > os_before) and time.monotonic() < deadline:
+    while leftovers() and time.monotonic() < deadline:  # threads end a moment after they are told to
         time.sleep(0.02)
-    assert len(python_threads()) <= len(threads_before), python_threads()
-    assert os_threads() <= os_before, os_thread_names()
+    assert not leftovers(), leftovers()
     assert QThreadPool.globalInstance().activeThreadCount() == 0

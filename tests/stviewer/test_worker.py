@@ -11,11 +11,6 @@ from PySide6.QtCore import Qt, QTimer
 from conftest import CLIP_FRAMES, FakeInfer, KNOWN_FRAME, write_cache
 from engine.cache import ResultsCache
 
-# largest pause of the UI thread's 10 ms timer allowed while the real model runs (generous: a loaded
-# 2-core CI machine; the whole run takes several seconds)
-MAX_UI_GAP_S = 0.25
-
-
 def test_worker_runs_to_the_end_and_ui_stays_responsive(make_window, qtbot, clip):
     fake = FakeInfer(delay_s=0.01)
     w = make_window(infer_fn=fake)
@@ -138,10 +133,7 @@ def test_synchronous_worker(qtbot, clip, monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore:demo model")
 def test_worker_with_the_real_pipeline(make_window, qtbot, clip):
-    pytest.importorskip("engine.model")
-    pytest.importorskip("engine.tracking")
     w = make_window()
     w.open_path(clip)
     ticks: list[float] = []
@@ -156,16 +148,14 @@ def test_worker_with_the_real_pipeline(make_window, qtbot, clip):
     timer.stop()
     assert w.session.last_worker_outcome == "succeeded", w.statusBar().currentMessage()
     assert w.state.run.has_result.all()
-    # the UI thread kept running its timers while torch loaded and the model ran on the worker thread:
-    # a UI thread blocked by the run (or starved of CPU) would show one gap as long as the run itself
+    # the UI thread kept running its timers while torch loaded and the model ran on the worker thread: a
+    # UI thread blocked by the run ticks not at all during it (how fluid it stays is `stv bench viewer`'s
+    # to measure, not a timed test's on a shared machine)
     during = [t for t in ticks if span[0] < t < span[1]]
-    # a blocked UI thread ticks not at all during the run; a busy one still manages a fifth of its ticks
-    expected = (span[1] - span[0]) / 0.010
-    assert len(during) >= max(2, 0.2 * expected), f"{len(during)} timer ticks in the {span[1] - span[0]:.2f} s run"
+    assert len(during) >= 2, f"{len(during)} timer ticks in the {span[1] - span[0]:.2f} s run"
     gaps = np.diff(ticks)
     print(f"UI timer over the real run ({span[1] - span[0]:.2f} s): {len(during)} ticks during it, "
           f"largest gap {gaps.max() * 1000:.0f} ms, 99th percentile {np.percentile(gaps, 99) * 1000:.0f} ms")
-    assert gaps.max() < MAX_UI_GAP_S
 
 
 def _raising(exc: BaseException):
@@ -192,7 +182,8 @@ def test_expected_errors_print_only_their_message(qtbot, clip, tmp_path, capsys,
 
 
 def test_worker_limits_torch_threads_unless_the_user_chose(monkeypatch):
-    torch = pytest.importorskip("torch")
+    import torch
+
     from stviewer.workers import limit_torch_threads
 
     seen = {}
