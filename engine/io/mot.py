@@ -147,6 +147,46 @@ def internal_to_mot(frame_indices: np.ndarray, xyxy: np.ndarray) -> tuple[np.nda
     return np.asarray(frame_indices).astype(np.int64) + 1, ltwh
 
 
+def ltwh_reproducing(xyxy: np.ndarray, *, dtype=np.float64) -> np.ndarray:
+    """MOT [left, top, width, height] with the fewest decimals from which :func:`mot_to_internal`
+    gives back exactly ``xyxy`` (compared after casting to ``dtype``: float32 for run boxes).
+
+    ``internal_to_mot`` alone is lossless but prints float noise: a gt box imported from
+    "340.829,79.5,87.662,244.25" has x2 = 339.829 + 87.662 rounded, and x2 - x1 prints as
+    87.66199999999998. This picks, per value, the shortest decimal that still reproduces the stored
+    box bit for bit, so exported text equals the imported text and nothing is ever rounded away
+    (where no shorter decimal reproduces it, the exact ``internal_to_mot`` value is kept).
+    """
+    xyxy = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
+    target = xyxy.astype(dtype)
+    exact = internal_to_mot(np.zeros(len(xyxy), np.int64), xyxy)[1]
+    out = exact.copy()
+    for axis in (0, 1):  # x: left/width; y: top/height
+        lo, hi = target[:, axis], target[:, axis + 2]
+        # the near corner first: its reconstruction (left - 1) is what the far corner adds the size to
+        start = _shortest_where(exact[:, axis], lambda c: (c - 1.0).astype(dtype) == lo)
+        out[:, axis] = start
+        near = start - 1.0
+        size = xyxy[:, axis + 2] - near  # exact size from the reconstructed near corner
+        out[:, axis + 2] = _shortest_where(size, lambda c: (near + c).astype(dtype) == hi)
+    return out
+
+
+def _shortest_where(values: np.ndarray, ok) -> np.ndarray:
+    """Per element, the first of round(values, 0..17) for which ``ok(candidates)`` holds, else the value."""
+    out = values.copy()
+    todo = np.isfinite(values)
+    for decimals in range(18):
+        if not todo.any():
+            break
+        with np.errstate(over="ignore", invalid="ignore"):
+            candidate = np.where(todo, np.round(values, decimals), values)
+            good = todo & ok(candidate)
+        out[good] = candidate[good]
+        todo &= ~good
+    return out
+
+
 # --------------------------------------------------------------------------- reading
 
 
@@ -403,19 +443,21 @@ def read_seqinfo(path: str | os.PathLike) -> SeqInfo:
     return SeqInfo(**found)  # type: ignore[arg-type]
 
 
+def seqinfo_text(info: SeqInfo) -> str:
+    """seqinfo.ini text with every key MOTChallenge's own files have."""
+    return ("[Sequence]\n"
+            f"name={info.name}\n"
+            f"imDir={info.im_dir}\n"
+            f"frameRate={format_number(float(info.frame_rate))}\n"
+            f"seqLength={info.seq_length}\n"
+            f"imWidth={info.im_width}\n"
+            f"imHeight={info.im_height}\n"
+            f"imExt={info.im_ext}\n")
+
+
 def write_seqinfo(path: str | os.PathLike, info: SeqInfo) -> None:
-    """Write seqinfo.ini with every key MOTChallenge's files have (atomically)."""
-    text = (
-        "[Sequence]\n"
-        f"name={info.name}\n"
-        f"imDir={info.im_dir}\n"
-        f"frameRate={format_number(float(info.frame_rate))}\n"
-        f"seqLength={info.seq_length}\n"
-        f"imWidth={info.im_width}\n"
-        f"imHeight={info.im_height}\n"
-        f"imExt={info.im_ext}\n"
-    )
-    write_text_atomic(path, text, what="seqinfo.ini")
+    """Write seqinfo.ini (atomically)."""
+    write_text_atomic(path, seqinfo_text(info), what="seqinfo.ini")
 
 
 def find_seqinfo(path: str | os.PathLike) -> Path | None:

@@ -90,6 +90,11 @@ def check_seqinfo(path: str | os.PathLike, *, log: ViolationLog) -> int | None:
     text = _read(path, "seqinfo.ini", log, max_bytes=1 << 20)
     if text is None:
         return None
+    return check_seqinfo_text(text, path=path, log=log)
+
+
+def check_seqinfo_text(text: str, *, path: str | os.PathLike, log: ViolationLog) -> int | None:
+    """:func:`check_seqinfo` on text (what an export is about to write)."""
     parser = configparser.ConfigParser()
     try:
         parser.read_string(text, source=str(path))
