@@ -380,10 +380,10 @@ class LabelSet:
         """Build from a flat (N, 11) float64 table with columns ``ROW_COLUMNS``:
 
         frame (0-based), track_id (>= 1), x1, y1, x2, y2 (0-based, x2/y2 exclusive), kind (BoxKind),
-        visibility [0, 1], consider (0/1), class_id (>= 1), outside (0/1). A row with outside = 1 is an
-        "outside from this frame" marker: its box columns are ignored (NaN allowed). MODEL rows get their
-        box as model box (imported tracks should be MODEL so a correction blends instead of needing an
-        edit per frame). A track's class is its first row's class. Nothing is re-interpolated.
+        visibility [0, 1], consider (0/1), class_id (>= 1, the same on every row of a track), outside (0/1).
+        A row with outside = 1 is an "outside from this frame" marker: its box columns are ignored (NaN
+        allowed). MODEL rows get their box as model box (imported tracks should be MODEL, so that a
+        correction blends instead of needing an edit per frame). Nothing is re-interpolated.
         ValueError names ``what``, the row and the rule.
         """
         rows = np.asarray(rows, dtype=np.float64)
@@ -414,6 +414,10 @@ class LabelSet:
         for a, b in zip(starts.tolist(), ends.tolist()):
             tid = int(ids[a])
             r, ins = rows[a:b], inside[a:b]
+            classes = np.unique(r[:, COL_CLASS])
+            if len(classes) > 1:
+                raise ValueError(f"{what}: track {tid} has rows of classes {classes.astype(int).tolist()[:5]}; "
+                                 f"a track has one class")
             ri = r[ins]
             kinds = ri[:, COL_KIND]
             if not np.isin(kinds, list(KIND_VALUES)).all():
