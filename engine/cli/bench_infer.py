@@ -13,7 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="checkpoint path or 'demo' (default: randomly initialised --config)")
     parser.add_argument("--frames", type=int, default=400, help="frames of the generated clip (400)")
     parser.add_argument("--size", default="640x360", help="WxH of the generated clip (640x360)")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: every core but one, as stv infer)")
 
 

@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-mb", type=float, default=256.0, help="decoded-frame cache (default 256)")
     parser.add_argument("--proxy-mb", type=float, default=256.0, help="display-proxy budget (default 256)")
     parser.add_argument("--no-opencv", action="store_true", help="skip the CAP_PROP_POS_FRAMES comparison")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random seek positions (default 0)")
 
 
 def make_test_clip(path: Path, *, frames: int, b_frames: int) -> Path:

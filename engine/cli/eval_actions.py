@@ -12,22 +12,24 @@ import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("checkpoint", help="a checkpoint written by stv train, or 'demo' (assets/demo_model.pt)")
+    parser.add_argument("checkpoint", help="a checkpoint written by stv train, or 'demo' (the bundled demo model)")
     parser.add_argument("data", help="stv make-synthetic folder or a UCF-101/HMDB-51 tree")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--max-clips", type=int, default=None, help="evaluate at most N clips")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, auto (default cpu)")
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=8, help="clips per forward pass (default 8)")
 
 
 def format_report(result: dict) -> str:
     names = result["class_names"]
     width = max([len(n) for n in names] + [4])
+    # each column as wide as its class name (and its largest count), so the names head their columns
+    cols = [max(len(name), 3, *(len(str(row[j])) for row in result["confusion"])) for j, name in enumerate(names)]
     lines = [f"top-1 {100 * result['top1']:.1f}%   top-5 {100 * result['top5']:.1f}%   ({result['num_clips']} clips)",
              "confusion matrix (rows = true class, columns = predicted):",
-             " " * (width + 1) + " ".join(f"{i:>4d}" for i in range(len(names)))]
-    for i, (name, row) in enumerate(zip(names, result["confusion"])):
-        lines.append(f"{name:>{width}} " + " ".join(f"{v:>4d}" for v in row) + f"   [{i}]")
+             " " * (width + 1) + " ".join(f"{name:>{w}}" for name, w in zip(names, cols))]
+    for name, row in zip(names, result["confusion"]):
+        lines.append(f"{name:>{width}} " + " ".join(f"{v:>{w}d}" for v, w in zip(row, cols)))
     return "\n".join(lines)
 
 
@@ -39,9 +41,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         device = resolve_device(args.device)
         model, meta = load_model(args.checkpoint, device=str(device))
-        if meta.get("random_init"):
-            print("stv eval-actions: warning: the demo model is not built yet; evaluating random weights",
-                  file=sys.stderr)
         clips = load_eval_set(args.data, config=model.config, class_names=list(meta["class_names"]),
                               max_clips=args.max_clips)
         result = evaluate_actions(model, clips, device=device, batch_size=args.batch_size)

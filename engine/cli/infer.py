@@ -57,19 +57,37 @@ def _set_threads(threads: int | None) -> None:
     torch.set_num_threads(threads or default_cpu_threads())
 
 
-def _progress_bar(args: argparse.Namespace, description: str):
-    from tqdm import tqdm
+class _ProgressBar:
+    """The progress callback: a tqdm bar made at the first report, so a run with nothing left to do
+    shows none (not a stuck empty bar), and one rate, the pipeline's frames/s (tqdm's own rate would
+    count the frames a resumed run skipped as just done)."""
 
-    bar = tqdm(total=None, unit="frame", desc=description, disable=args.quiet, dynamic_ncols=True)
+    FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
 
-    def update(progress) -> None:
-        if bar.total != progress.total:
-            bar.total = progress.total
-        bar.n = progress.done
-        bar.set_postfix_str(f"{progress.fps:.1f} fps", refresh=False)
-        bar.refresh()
+    def __init__(self, args: argparse.Namespace, description: str):
+        self.quiet = args.quiet
+        self.description = description
+        self.bar = None
+        self.reports = 0
 
-    return bar, update
+    def __call__(self, progress) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=progress.total, initial=progress.done, unit="frame", desc=self.description,
+                            disable=self.quiet, dynamic_ncols=True, bar_format=self.FORMAT)
+        self.reports += 1
+        self.bar.total = progress.total
+        self.bar.n = progress.done
+        self.bar.set_postfix_str(f"{progress.fps:.1f} frames/s", refresh=False)
+        self.bar.refresh()
+
+    def __enter__(self) -> "_ProgressBar":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _run_single(args: argparse.Namespace) -> int:
@@ -77,12 +95,14 @@ def _run_single(args: argparse.Namespace) -> int:
 
     video = Path(args.inputs[0])
     out = args.out or default_cache_path(video)
-    bar, update = _progress_bar(args, video.name)
-    with bar:
+    with _ProgressBar(args, video.name) as progress:
         name = infer_video(video, model=args.model, cache_path=out, run_name=args.run_name, device=args.device,
-                           window=args.window, stride=args.stride, batch_size=args.batch_size, progress=update,
+                           window=args.window, stride=args.stride, batch_size=args.batch_size, progress=progress,
                            score_threshold=args.score_threshold, checkpoint_seconds=args.checkpoint_seconds)
-    print(f"run {name!r} written to {out}")
+    if progress.reports:
+        print(f"run {name!r} written to {out}")
+    else:
+        print(f"run {name!r} in {out} is already complete: nothing to do")
     if args.mot_out is not None:
         count = export_mot(out, name, args.mot_out)
         print(f"{count} track rows written to {args.mot_out}")

@@ -18,12 +18,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-backfill", action="store_true",
                         help="do not output a track's frames from before it was confirmed")
     group = parser.add_argument_group("tracker (see engine.tracking.ByteTracker)")
-    group.add_argument("--high-threshold", type=float, default=0.6)
-    group.add_argument("--low-threshold", type=float, default=0.1)
-    group.add_argument("--new-track-threshold", type=float, default=0.7)
+    group.add_argument("--high-threshold", type=float, default=0.6,
+                       help="detections at or above: first association, may start tracks (0.6)")
+    group.add_argument("--low-threshold", type=float, default=0.1,
+                       help="detections below are ignored; between low and high: second association only (0.1)")
+    group.add_argument("--new-track-threshold", type=float, default=0.7, help="minimum score to start a track (0.7)")
     group.add_argument("--match-threshold", type=float, default=0.7, help="max 1 - IoU in the first association")
-    group.add_argument("--confirm-hits", type=int, default=2)
-    group.add_argument("--max-lost-frames", type=int, default=30)
+    group.add_argument("--confirm-hits", type=int, default=2,
+                       help="matched frames before a new track is confirmed and written (2)")
+    group.add_argument("--max-lost-frames", type=int, default=30,
+                       help="frames a lost track is kept for re-identification (30)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -21,10 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (default 1e-4, the paper's)")
     parser.add_argument("--lr-step", type=int, default=30, help="divide the lr by 10 every N epochs (default 30)")
     parser.add_argument("--lr-gamma", type=float, default=0.1, help="lr factor at each step (default 0.1)")
-    parser.add_argument("--weight-decay", type=float, default=0.0)
+    parser.add_argument("--weight-decay", type=float, default=0.0, help="Adam weight decay (default 0)")
     parser.add_argument("--batch-size", type=int, default=None,
                         help="global batch (default: 8 with tracking targets, 16 for action-only data)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of initialisation, clip order and augmentation (default 0; same seed, same run)")
     parser.add_argument("--no-attention", action="store_true",
                         help="the ablation: mean pooling instead of hierarchical attention")
     parser.add_argument("--windows-per-clip", type=int, default=1,

@@ -71,3 +71,65 @@ def test_bench_tracker_runs_without_the_shared_data():
     done = subprocess.run([sys.executable, "-c", BENCH_WITHOUT_SHARED], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "generated sequence" in done.stdout and "fps (CPU time)" in done.stdout
+
+
+def _fake_infer(reports):
+    from engine.pipeline.control import Progress
+
+    def infer_video(video, *, progress, **_):
+        for done in reports:
+            progress(Progress(done, 100, 12.3))
+        return "demo"
+    return infer_video
+
+
+def test_infer_on_a_complete_run_says_so_without_an_empty_progress_bar(tmp_path, monkeypatch, capsys):
+    import engine.pipeline
+
+    monkeypatch.setattr(engine.pipeline, "infer_video", _fake_infer([]))
+    monkeypatch.setattr("engine.cli.infer._set_threads", lambda threads: None)
+    assert stv(["infer", str(tmp_path / "a.mp4")]) == 0
+    captured = capsys.readouterr()
+    assert "already complete: nothing to do" in captured.out and "frame" not in captured.err
+
+
+def test_infer_progress_bar_shows_one_rate(tmp_path, monkeypatch, capsys):
+    import engine.pipeline
+
+    monkeypatch.setattr(engine.pipeline, "infer_video", _fake_infer([40, 100]))  # resumed at 40
+    monkeypatch.setattr("engine.cli.infer._set_threads", lambda threads: None)
+    assert stv(["infer", str(tmp_path / "a.mp4")]) == 0
+    captured = capsys.readouterr()
+    assert "written to" in captured.out
+    assert "12.3 frames/s" in captured.err and "frame/s" not in captured.err  # tqdm's own rate is not shown
+
+
+def test_every_option_of_every_command_has_help_text():
+    import argparse
+
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser, path: list[str]) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, path + [name])
+            elif not action.help and not isinstance(action, argparse._HelpAction):
+                missing.append(f"stv {' '.join(path)} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(), [])
+    assert not missing, missing
+
+
+def test_eval_actions_confusion_matrix_is_headed_by_class_names():
+    from engine.cli.eval_actions import format_report
+
+    names = ["walk", "run", "crouch"]
+    text = format_report({"class_names": names, "top1": 0.5, "top5": 1.0, "num_clips": 3,
+                          "confusion": [[1, 0, 0], [0, 0, 1], [0, 0, 1234]]})
+    header, *rows = text.splitlines()[2:]
+    assert header.split() == names
+    for line, name in zip(rows, names):  # every count sits under its column's name
+        assert line.split()[0] == name
+    last = rows[-1]
+    assert last.index("1234") + 4 == header.index("crouch") + len("crouch")
