@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMai
                                QProgressBar, QPushButton, QSlider, QToolBar, QWidget)
 
 from stviewer.compare.install import install_compare
+from stviewer.editing import install_editing
 from stviewer.playback import Playback
 from stviewer.session import Session
 from stviewer.state import SPEEDS, ViewerState
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self.state.overlaysChanged.connect(self._sync_controls)
         self.state.speedChanged.connect(lambda _s: self._sync_controls())
         install_compare(self)  # Compare menu, comparison view and docks (stviewer.compare)
+        install_editing(self)  # label-set editing: Edit menu, Labels and Metrics docks (stviewer.editing)
         self.resize(1440, 900)
 
     # ---- layout --------------------------------------------------------------------------------

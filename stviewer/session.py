@@ -19,6 +19,23 @@ RESULTS_SUFFIXES = (".h5", ".hdf5")
 AUTO_INFER_DELAY_MS = 200
 
 
+def open_session_cache(path: Path, **kwargs):
+    """The session's handle on a cache: mode "a" when the file is writable (an idle "a" cache holds the file
+    read-only like "r", and label sets are saved through it: stviewer.editing), else "r", also while another
+    process is writing a run into it."""
+    import os
+
+    from engine.cache import ResultsCache
+    from engine.cache.errors import CacheBusyError
+
+    if os.access(path, os.W_OK):
+        try:
+            return ResultsCache.open(path, mode="a", **kwargs)
+        except CacheBusyError:
+            pass
+    return ResultsCache.open(path, mode="r", **kwargs)
+
+
 def is_results_file(path: str | Path) -> bool:
     return Path(path).suffix.lower() in RESULTS_SUFFIXES and Path(path).is_file()
 
@@ -124,16 +141,14 @@ class Session(QObject):
         return ok
 
     def _load_cache(self, run_name: str | None) -> None:
-        from engine.cache import ResultsCache
-
         self._close_cache()
         self.runsChanged.emit([])
         if self.cache_path is None or not self.cache_path.exists():
             return
         video = self.state.video
         try:
-            self.cache = ResultsCache.open(self.cache_path, mode="r", video_fingerprint=video.fingerprint(),
-                                           video_path=str(self.video_path))
+            self.cache = open_session_cache(self.cache_path, video_fingerprint=video.fingerprint(),
+                                            video_path=str(self.video_path))
             names = self.cache.run_names
             self.runsChanged.emit(names)
             name = run_name if run_name in names else self.matching_run(names)
@@ -246,12 +261,10 @@ class Session(QObject):
 
     def _reattach(self, name: str | None) -> None:
         """After the worker: read the cache again, keeping live frames it does not have."""
-        from engine.cache import ResultsCache
-
         if self.cache_path is None or not self.cache_path.exists() or self.state.video is None:
             return
         try:
-            self.cache = ResultsCache.open(self.cache_path, mode="r")
+            self.cache = open_session_cache(self.cache_path)
             names = self.cache.run_names
             self.runsChanged.emit(names)
             if name not in names:

@@ -76,7 +76,9 @@ class BoxOverlay:
         self._viewbox.addItem(item)
         return item
 
-    def update(self, result: FrameResult | None, *, show_boxes: bool, show_scores: bool, selected: int) -> None:
+    def update(self, result: FrameResult | None, *, show_boxes: bool, show_scores: bool, selected: int,
+               opacity: float = 1.0) -> None:
+        """``opacity`` < 1 dims the run (a label set is edited over it, the run stays for reference)."""
         for pool in (self.boxes, self.labels, self.detections):
             pool.begin()
         if result is not None and show_boxes:
@@ -88,8 +90,10 @@ class BoxOverlay:
                 pen.setCosmetic(True)
                 box.setPen(pen)
                 box.setRect(QRectF(float(x1), float(y1), float(x2 - x1), float(y2 - y1)))
+                box.setOpacity(opacity)
                 box.setVisible(True)
                 label = self.labels.take()
+                label.setOpacity(opacity)
                 text = f"#{tid}  {score:.2f}" if show_scores else f"#{tid}"
                 label.setText(text, color=(16, 16, 16))
                 label.fill = pg.mkBrush(r, g, b, 230)

@@ -85,6 +85,8 @@ class Timeline(QWidget):
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.layout_widget)
         self._data_version = None
+        # stviewer.editing sets this to the label set being edited: its tracks then fill the lanes
+        self.lane_source = None
         self._refresh_timer = QTimer(self, singleShot=True, interval=200)  # live results: redraw ≤ 5×/s
         self._refresh_timer.timeout.connect(self.refresh_data)
         state.videoChanged.connect(self._on_video)
@@ -109,6 +111,8 @@ class Timeline(QWidget):
     def refresh_data(self) -> None:
         run = self._state.run
         version = None if run is None else (id(run), run.version)
+        if self.lane_source is not None:
+            version = (version, self.lane_source.version)
         if version == self._data_version and run is not None:
             return
         self._data_version = version
@@ -119,6 +123,8 @@ class Timeline(QWidget):
             self.lanes.setOpts(x0=[], x1=[], y0=[], y1=[])
             self._label_lanes({})
             self.legend.clear()
+            if self.lane_source is not None:
+                self._draw_lanes(None)
             return
         frames = np.arange(run.num_frames, dtype=np.float64)
         probs = run.action_probs
@@ -139,7 +145,7 @@ class Timeline(QWidget):
     _legend_names: list[str] = []
 
     def _draw_lanes(self, run) -> None:
-        segments = run.track_segments()
+        segments = (self.lane_source or run).track_segments()
         ids = sorted({s[0] for s in segments})
         self._lane_of = {tid: lane for lane, tid in enumerate(ids)}
         if not segments:

@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from stviewer.state import ViewerState
 from stviewer.views.overlays import BoxOverlay, HeatmapOverlay, TrailOverlay
 
+RUN_OPACITY_WHILE_EDITING = 0.35  # the run stays visible under the label set, for reference
+
 
 def format_time(seconds: float) -> str:
     minutes, sec = divmod(max(0.0, seconds), 60.0)
@@ -45,6 +47,11 @@ class VideoView(QWidget):
         self.heatmap = HeatmapOverlay(self.viewbox)
         self.trails = TrailOverlay(self.viewbox)
         self.boxes = BoxOverlay(self.viewbox)
+        from stviewer.editing.overlay import LabelOverlay  # the label set being edited, over the run
+
+        self.label_overlay = LabelOverlay(self.viewbox)
+        self.label_source = None  # set by stviewer.editing: frame -> engine.labels FrameBoxes or None
+        self.edit_tool = None  # stviewer.editing.tools.EditTool while editing is installed
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -123,7 +130,11 @@ class VideoView(QWidget):
         result = run.frame(k) if run is not None and run.has_result[k] else None
         self.current_result = result
         on = st.overlays
-        self.boxes.update(result, show_boxes=on["boxes"], show_scores=on["scores"], selected=st.selected_track)
+        editing = self.label_source is not None
+        self.boxes.update(result, show_boxes=on["boxes"], show_scores=on["scores"],
+                          selected=-1 if editing else st.selected_track,
+                          opacity=RUN_OPACITY_WHILE_EDITING if editing else 1.0)
+        self.redraw_labels()
         rows = None
         if on["trails"] and run is not None and result is not None:
             rows = run.rows_between(max(0, k - st.trail_length), k)
@@ -131,8 +142,16 @@ class VideoView(QWidget):
         self.heatmap.update(None if result is None else result.alpha, frame_size=self._frame_size,
                             show=on["heatmap"], opacity=st.heatmap_opacity)
 
+    def redraw_labels(self) -> None:
+        """The label set's boxes on the displayed frame (none when no set is edited)."""
+        k = self.displayed_frame
+        boxes = None if self.label_source is None or k < 0 else self.label_source(k)
+        self.label_overlay.update(boxes, selected=self._state.selected_track, show=self._state.overlays["boxes"])
+
     # ---- interaction ----------------------------------------------------------------------
     def _on_click(self, event) -> None:
+        if self.edit_tool is not None and self.edit_tool.active:
+            return  # clicks select label boxes (stviewer.editing.tools), not the run's
         result = self.current_result
         if result is None or not len(result.tracks):
             return
