@@ -20,3 +20,7 @@ class CacheVersionError(CacheError):
 
 class CacheBusyError(CacheError):
     """Another live process is writing the cache."""
+
+
+class CacheWriteError(CacheError):
+    """Writing failed (disk full, file too large, I/O error); the file keeps its last commit."""

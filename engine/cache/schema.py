@@ -29,7 +29,8 @@ numbers, arrays and UTF-8 strings; structured values are JSON strings. Nothing i
                                         rows below the row counts, nothing else (the writer may have died
                                         after writing more).
     frame_flags         uint8 (F,)      bit 0 DONE (frame written), bit 1 HAS_ALPHA, bit 2
-                                        HAS_TRACK_ACTION_PROBS, bit 3 HAS_DETECTIONS, bit 5
+                                        HAS_TRACK_ACTION_PROBS, bit 3 HAS_DETECTIONS, bit 4 DAMAGED (the
+                                        decoder concealed an error in the frame), bit 5
                                         HAS_TRACK_EMBEDDINGS (v2); 0 = no result.
     beta                float32 (F,)    temporal attention weight of the frame in its window.
     action_probs        float32 (F, K)  clip-level action probabilities of the frame's window.
@@ -47,6 +48,12 @@ numbers, arrays and UTF-8 strings; structured values are JSON strings. Nothing i
     track_embeddings    float16 (R, E)  (v2, only when the run's model has a re-ID head: E =
                                         ``embedding_dim`` > 0) re-ID embedding per ``tracks`` row; NaN rows
                                         unless the frame's flags have bit 5 HAS_TRACK_EMBEDDINGS.
+    resume_state        uint8 (2, S)    two slots, written alternately at a checkpoint just before
+                                        ``commit``: [8-byte length, 32-byte sha256, npz bytes] of the
+                                        pipeline's state (model's carried state, tracker, window grid) at
+                                        a frame; resume continues from the newest intact slot at or before
+                                        ``commit``'s frame, exactly as if never interrupted. Optional.
+    resumes             float64 (N, 2)  [unix time, frame] of every resume of the run. Optional.
 
 Versions (read-compatible, no migration): version 2 only ADDS ``embedding_dim`` and the
 ``track_margins``/``track_embeddings`` datasets to runs. A run is v2 exactly when it has ``track_margins``;
@@ -109,6 +116,7 @@ FLAG_HAS_ALPHA = 2
 FLAG_HAS_TRACK_ACTION_PROBS = 4
 FLAG_HAS_DETECTIONS = 8
 FLAG_HAS_TRACK_EMBEDDINGS = 32  # (v2) the frame's track rows carry re-ID embeddings
+FLAG_DAMAGED = 16          # the decoder concealed damage in this frame (its pixels are partly guessed)
 
 # per-run datasets
 COMMIT = "commit"
@@ -124,6 +132,8 @@ DETECTIONS = "detections"
 TRACK_MARGINS = "track_margins"        # v2
 TRACK_EMBEDDINGS = "track_embeddings"  # v2, optional (models with a re-ID head)
 EMBEDDING_DIM_ATTR = "embedding_dim"   # v2 run attribute
+RESUME_STATE = "resume_state"  # engine.cache.writer: exact-resume snapshots (two slots)
+RESUMES = "resumes"            # engine.cache.writer: when the run was resumed, and where
 LABEL_ROWS = "rows"
 
 TRACK_WIDTH = 6       # x1, y1, x2, y2, score, track_id

@@ -440,6 +440,37 @@ class ResultsCache:
             fd, self._lock_fd = self._lock_fd, None
             release_writer_lock(fd)
 
+    def abandon_after_write_failure(self) -> None:
+        """Give up writing after a failed write (disk full, file too large, I/O error), keeping the
+        process alive: HDF5 can then neither flush nor close the handle, and its exit-time cleanup
+        would crash the process (SIGSEGV). The handle's descriptor is pointed at /dev/null so it
+        closes cleanly while the file on disk keeps its last commit; the cache is then reopened
+        read-only (or left closed when even that fails). Writers of this cache are dropped."""
+        with self.lock:
+            file, self._file = self._file, None
+            self._writers.clear()
+            if file is not None:
+                try:
+                    fd = file.id.get_vfd_handle()
+                    null = os.open(os.devnull, os.O_RDWR)
+                    try:
+                        os.dup2(null, fd)
+                    finally:
+                        os.close(null)
+                except (OSError, RuntimeError, ValueError, TypeError):
+                    pass
+                try:
+                    file.close()
+                except (OSError, RuntimeError, ValueError):
+                    pass
+            self._release_lock()
+            self._state = "read"
+            self.generation += 1
+            try:
+                self._file, self._swmr_read = _open_read(self._path)
+            except CacheError:
+                self._file = None
+
     def refresh(self) -> None:
         """Re-open the file to see runs, label sets and frames another process added (when reading)."""
         with self.lock:

@@ -6,14 +6,20 @@ trusts data written after the last checkpoint.
 """
 from __future__ import annotations
 
+import errno
+import functools
+import os
+import re
+import time
 from typing import TYPE_CHECKING
 
 import h5py
 import numpy as np
 
 from engine.cache import schema as S
-from engine.cache.errors import CacheCorruptError, CacheError
+from engine.cache.errors import CacheCorruptError, CacheError, CacheWriteError
 from engine.cache.jsonattrs import to_json
+from engine.cache.resume_state import ResumePoint, decode as decode_resume_point, encode as encode_resume_point
 from engine.results import FrameResult
 
 if TYPE_CHECKING:
@@ -82,6 +88,61 @@ def create_run_group(f: h5py.File, name: str, *, num_frames: int, model_config: 
                          fillvalue=np.nan, **z)
     if int(f.attrs.get("schema_version", 1)) < 2:
         f.attrs["schema_version"] = np.int64(2)  # the file now holds a v2 run (see schema.py "Versions")
+    add_resume_datasets(g)
+
+
+def add_resume_datasets(g: h5py.Group) -> None:
+    """Give run group ``g`` its (optional) resume datasets; a structural step (not in SWMR mode).
+    Runs written before exact resume existed get them on their first resume."""
+    z = dict(compression=S.COMPRESSION, compression_opts=1)
+    if S.RESUME_STATE not in g:
+        # two slots, written alternately: the one the last commit pairs with is never overwritten
+        g.create_dataset(S.RESUME_STATE, (2, 0), np.uint8, maxshape=(2, None), chunks=(1, 1 << 16), **z)
+    if S.RESUMES not in g:
+        g.create_dataset(S.RESUMES, (0, 2), np.float64, maxshape=(None, 2), chunks=(64, 2), **z)
+
+
+def add_resume_datasets_to(cache: "ResultsCache", name: str) -> None:
+    """Give run ``name`` of ``cache`` its resume datasets if it lacks them (a brief structural step)."""
+    if all(k in cache.h5[S.RUNS_GROUP][name] for k in (S.RESUME_STATE, S.RESUMES)):
+        return
+    with cache._structure() as f:
+        add_resume_datasets(f[S.RUNS_GROUP][name])
+
+
+def _write_failure_reason(exc: BaseException) -> str:
+    """'No space left on device' from HDF5's "errno = 28, ..." message (or the exception itself)."""
+    code = getattr(exc, "errno", None)
+    match = re.search(r"errno = (\d+)", str(exc))
+    if match:
+        code = int(match.group(1))
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full"
+    if code == errno.EFBIG:
+        return "the file grew past the size this process may write"
+    if code:
+        return os.strerror(code)
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _fatal_write_errors(method):
+    """A failed HDF5 write poisons the file handle: abandon it cleanly (see
+    ``ResultsCache.abandon_after_write_failure``) and raise CacheWriteError naming what was kept."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except CacheError:
+            raise
+        except (OSError, RuntimeError) as exc:
+            self._closed = True
+            self._cache.abandon_after_write_failure()
+            kept = self._committed_frames
+            saved = f"frames 0..{kept - 1} are saved" if kept else "no frame was saved yet"
+            raise CacheWriteError(f"{self._cache.path}: cannot write run {self.name!r}: "
+                                  f"{_write_failure_reason(exc)}; {saved}. Free space and run again to "
+                                  f"resume") from None
+    return wrapper
 
 
 class RunWriter:
@@ -95,6 +156,9 @@ class RunWriter:
         self._ds: dict[str, h5py.Dataset] = {}
         self._pending: list[FrameResult] = []
         self._closed = False
+        self._resume_point: ResumePoint | None = None
+        self._state_slot = 0
+        self._committed_frames = 0
         try:
             group = self._group()
             self._num_frames = int(cache.video.num_frames)
@@ -119,25 +183,85 @@ class RunWriter:
             self._generation = self._cache.generation
         return self._ds
 
+    def _optional(self, key: str) -> h5py.Dataset | None:
+        """A dataset older runs may lack (resume_state, resumes)."""
+        return self._group().get(key)
+
     def _resume(self) -> None:
-        """Continue after the last contiguous committed frame; forget anything written after it."""
+        """Continue after the last contiguous committed frame; forget anything written after it.
+
+        Only the commit record is trusted: flags and rows a dead writer flushed after its last commit
+        are ignored and cleared."""
         ds = self._datasets()
         frames_end = int(np.clip(ds[S.COMMIT][0], 0, self._num_frames))
         flags = ds[S.FRAME_FLAGS][:frames_end]
         missing = np.flatnonzero((flags & S.FLAG_DONE) == 0)
         completed = int(missing[0]) if len(missing) else frames_end
-        self._track_rows = int(ds[S.TRACK_OFFSETS][completed])
-        self._detection_rows = int(ds[S.DETECTION_OFFSETS][completed])
         self._completed = completed
-        self._frames_end = completed
-        self._next_frame = completed
+        self._frames_end = self._next_frame = completed
+        self._resume_point = self._newest_resume_point(completed)
+        self.rewind(completed)
+
+    def _newest_resume_point(self, completed: int) -> ResumePoint | None:
+        """The newest intact snapshot at or before ``completed`` that agrees with the committed offsets."""
+        slots = self._optional(S.RESUME_STATE)
+        if slots is None or slots.shape[1] == 0:
+            return None
+        ds = self._datasets()
+        best, best_slot = None, None
+        for slot in range(2):
+            point = decode_resume_point(slots[slot])
+            if (point is None or point.frame > completed
+                    or int(ds[S.TRACK_OFFSETS][point.frame]) != point.track_rows
+                    or int(ds[S.DETECTION_OFFSETS][point.frame]) != point.detection_rows):
+                continue
+            if best is None or point.frame > best.frame:
+                best, best_slot = point, slot
+        if best_slot is not None:
+            self._state_slot = 1 - best_slot  # the next snapshot goes to the other slot
+        return best
+
+    @_fatal_write_errors
+    def rewind(self, frame: int) -> None:
+        """Forget every frame from ``frame`` on (committed at once), so writing continues there."""
+        frame = int(frame)
+        if not 0 <= frame <= self._completed:
+            raise ValueError(f"can only rewind to a completed frame (0..{self._completed}), got {frame}")
+        with self._cache.lock:
+            self._write_pending()  # so the offsets up to ``frame`` are in the datasets
+        ds = self._datasets()
+        self._track_rows = int(ds[S.TRACK_OFFSETS][frame])
+        self._detection_rows = int(ds[S.DETECTION_OFFSETS][frame])
+        self._completed = frame
+        self._frames_end = frame
+        self._next_frame = frame
+        if self._resume_point is not None and self._resume_point.frame > frame:
+            self._resume_point = None
         # Commit the rewind first, then clear flags a dead writer may have left beyond it.
         self._write_commit()
-        if completed < self._num_frames:
-            tail = ds[S.FRAME_FLAGS][completed:]
+        if frame < self._num_frames:
+            tail = ds[S.FRAME_FLAGS][frame:]
             if tail.any():
-                ds[S.FRAME_FLAGS][completed:] = np.zeros(len(tail), np.uint8)
+                ds[S.FRAME_FLAGS][frame:] = np.zeros(len(tail), np.uint8)
                 ds[S.FRAME_FLAGS].flush()
+
+    @property
+    def resume_point(self) -> ResumePoint | None:
+        """The newest snapshot saved by ``checkpoint(resume_state=...)`` at or before the resumed
+        frame (None for a fresh run, or a run saved without snapshots)."""
+        return self._resume_point
+
+    @_fatal_write_errors
+    def record_resume(self, frame: int) -> None:
+        """Append [now, frame] to the run's resume history (runs from before it existed skip this)."""
+        history = self._optional(S.RESUMES)
+        if history is None:
+            return
+        with self._cache.lock:
+            n = history.shape[0]
+            history.resize(n + 1, axis=0)
+            history[n] = (time.time(), float(frame))
+            history.flush()
 
     # ---- public --------------------------------------------------------------------------------
     @property
@@ -154,6 +278,7 @@ class RunWriter:
     def num_frames(self) -> int:
         return self._num_frames
 
+    @_fatal_write_errors
     def write(self, result: FrameResult) -> None:
         """Append one frame's result; frame indices must increase (gaps are allowed)."""
         if self._closed:
@@ -179,8 +304,12 @@ class RunWriter:
             with self._cache.lock:
                 self._write_pending()
 
-    def checkpoint(self) -> None:
-        """Make every frame written so far durable (survives SIGKILL of this process)."""
+    @_fatal_write_errors
+    def checkpoint(self, *, resume_state: dict[str, np.ndarray] | None = None) -> None:
+        """Make every frame written so far durable (survives SIGKILL of this process).
+
+        resume_state: the pipeline's state right after the last written frame (every frame before it
+        written, none after); stored with this commit so a resume continues exactly from here."""
         if self._closed:
             return
         with self._cache.lock:
@@ -188,15 +317,36 @@ class RunWriter:
             ds = self._datasets()
             for d in ds.values():
                 d.flush()
+            if resume_state is not None:
+                self._write_resume_state(resume_state)
             self._cache.h5.flush()
             self._write_commit()
 
-    def close(self) -> None:
-        """Checkpoint and release the run. Idempotent."""
+    def _write_resume_state(self, state: dict[str, np.ndarray]) -> None:
+        if self._completed != self._frames_end:
+            raise ValueError(f"a resume snapshot needs every frame before {self._frames_end} written "
+                             f"(frame {self._completed} is missing)")
+        slots = self._optional(S.RESUME_STATE)
+        if slots is None:
+            return
+        point = ResumePoint(frame=self._frames_end, track_rows=self._track_rows,
+                            detection_rows=self._detection_rows, state=state)
+        blob = encode_resume_point(point)
+        if blob.size > slots.shape[1]:
+            slots.resize(blob.size, axis=1)
+        row = np.zeros(slots.shape[1], np.uint8)
+        row[:blob.size] = blob
+        slots[self._state_slot] = row
+        slots.flush()
+        self._resume_point = point
+        self._state_slot = 1 - self._state_slot
+
+    def close(self, *, resume_state: dict[str, np.ndarray] | None = None) -> None:
+        """Checkpoint (with ``resume_state``, see ``checkpoint``) and release the run. Idempotent."""
         if self._closed:
             return
         try:
-            self.checkpoint()
+            self.checkpoint(resume_state=resume_state)
         finally:
             self._closed = True
             self._cache._detach_writer(self.name)
@@ -213,6 +363,7 @@ class RunWriter:
         commit[:] = np.array([self._frames_end, self._track_rows, self._detection_rows], np.int64)
         commit.flush()
         self._cache.h5.flush()
+        self._committed_frames = self._frames_end
 
     def _write_pending(self) -> None:
         if not self._pending:

@@ -147,6 +147,37 @@ class ByteTracker:
         """{track_id: "tentative" | "confirmed" | "lost"} for every live track (for inspection/tests)."""
         return {int(i): STATE_NAMES[int(s)] for i, s in zip(self._ids, self._state)}
 
+    _SNAPSHOT_ARRAYS = ("_mean", "_cov", "_ids", "_state", "_hits", "_last_seen", "_score", "_det_index")
+
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """Everything ``update`` depends on (tracks, Kalman states, ID counter), as plain arrays, so a
+        resumed run continues exactly where a killed one stopped (see engine.pipeline.resume)."""
+        out = {name.lstrip("_"): np.array(getattr(self, name)) for name in self._SNAPSHOT_ARRAYS}
+        out["counters"] = np.array([self.frame_count, self._next_id], np.int64)
+        if self._embedding is not None:
+            out["embedding"] = np.array(self._embedding)
+        return out
+
+    def restore(self, snapshot: dict[str, np.ndarray]) -> None:
+        """Inverse of ``snapshot`` (ValueError when the arrays do not describe one set of tracks)."""
+        try:
+            arrays = {name: np.asarray(snapshot[name.lstrip("_")]) for name in self._SNAPSHOT_ARRAYS}
+            frame_count, next_id = (int(v) for v in np.asarray(snapshot["counters"]).reshape(2))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a tracker snapshot ({exc})") from None
+        n = arrays["_ids"].shape[0]
+        embedding = snapshot.get("embedding")
+        if (arrays["_mean"].shape != (n, 8) or arrays["_cov"].shape != (n, 3, 4)
+                or any(a.shape != (n,) for k, a in arrays.items() if k not in ("_mean", "_cov"))
+                or (embedding is not None and (np.ndim(embedding) != 2 or len(embedding) != n))
+                or frame_count < 0 or next_id < 1):
+            raise ValueError("tracker snapshot arrays disagree about the number of tracks")
+        self.reset()
+        for name, value in arrays.items():
+            setattr(self, name, value.astype(getattr(self, name).dtype, copy=True))
+        self.frame_count, self._next_id = frame_count, next_id
+        self._embedding = None if embedding is None else np.array(embedding, np.float64)
+
     # ------------------------------------------------------------------ update
 
     def update(self, detections: np.ndarray, embeddings: np.ndarray | None = None) -> np.ndarray:
