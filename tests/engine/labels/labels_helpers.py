@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from engine.labels.edits import Change
 from engine.labels.model import LabelSet
 
@@ -48,3 +49,47 @@ def do(ls: LabelSet, edit, **kwargs) -> Change:
     assert ls.equals(snapshot) and ls.revision == revision, f"{edit.__name__} mutated its input"
     check_undo(ls, change)
     return change
+
+
+def edit_sequence(ls: LabelSet, count: int, seed: int = 0):
+    """Yield ``count`` (change, action) pairs, applying each to ``ls`` (edits, undos and redos, chosen
+    deterministically from ``seed``): the same sequence in the crash-test child and in the parent."""
+    from engine.labels import edits as E
+
+    rng = np.random.default_rng(seed)
+    done: list[Change] = []
+    undone: list[Change] = []
+    produced = 0
+    while produced < count:
+        roll = rng.random()
+        if roll < 0.15 and done:
+            c = done.pop()
+            c.revert(ls)
+            undone.append(c)
+            yield c, "undo"
+        elif roll < 0.25 and undone:
+            c = undone.pop()
+            c.apply(ls)
+            done.append(c)
+            yield c, "redo"
+        else:
+            tid = int(rng.choice(ls.track_ids()))
+            t = ls.track(tid)
+            f = int(rng.choice(t.frames))
+            x = float(rng.uniform(0, 500))
+            try:
+                if roll < 0.7:
+                    c = E.set_box(ls, track_id=tid, frame=f, box=[x, 10, x + 30, 90])
+                elif roll < 0.8:
+                    c = E.mark_outside(ls, track_id=tid, frame=f)
+                elif roll < 0.9:
+                    c = E.split_track(ls, track_id=tid, frame=f)
+                else:
+                    c = E.set_visibility(ls, track_id=tid, visibility=float(rng.uniform(0, 1)))
+            except ValueError:
+                continue
+            c.apply(ls)
+            done.append(c)
+            undone.clear()
+            yield c, "apply"
+        produced += 1
