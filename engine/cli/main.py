@@ -25,6 +25,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train": ("engine.cli.train", "train a model (single process or under torchrun)"),
     "eval-actions": ("engine.cli.eval_actions", "action top-1/top-5 and confusion matrix of a checkpoint"),
     "bench": ("engine.cli.bench", "benchmarks: kernel, tracker, video, infer, viewer"),
+    "compare": ("engine.cli.compare", "compare two runs or label sets of a cache: stv eval's table, or their agreement"),
+    "review-eval": ("engine.cli.review_eval", "how many actual ID switches the review queue's top items cover"),
 }
 
 

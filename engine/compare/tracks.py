@@ -69,6 +69,19 @@ class TrackTable:
         return cls(frames=rows[:, 0], ids=rows[:, 1], boxes=rows[:, 2:6], scores=rows[:, 6])
 
     @classmethod
+    def from_label_set(cls, label_set) -> "TrackTable":
+        """The boxes of an ``engine.labels.LabelSet`` that evaluation scores as ground truth: rows inside
+        the track, considered (MOT "consider" flag) and of class 1 (pedestrian), as ``stv eval`` scores
+        an exported label set."""
+        from engine.labels.model import COL_CLASS, COL_CONSIDER, COL_FRAME, COL_ID, COL_X1, COL_Y2
+
+        rows = label_set.to_rows()
+        keep = (rows[:, COL_CONSIDER] != 0) & (rows[:, COL_CLASS] == 1)
+        rows = rows[keep]
+        return cls(frames=rows[:, COL_FRAME], ids=rows[:, COL_ID], boxes=rows[:, COL_X1:COL_Y2 + 1],
+                   scores=np.ones(len(rows)))
+
+    @classmethod
     def empty(cls) -> "TrackTable":
         return cls(frames=np.zeros(0, np.int64), ids=np.zeros(0, np.int64), boxes=np.zeros((0, 4)),
                    scores=np.zeros(0))

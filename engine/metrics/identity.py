@@ -22,7 +22,20 @@ def identity_metrics(data: SequenceData, *, threshold: float = 0.5) -> dict[str,
     if data.num_gt_dets == 0:
         res["IDFP"] = data.num_tracker_dets
         return finalize_identity(res)
+    res.update(_solve(data, threshold)[0])
+    return finalize_identity(res)
 
+
+def identity_assignment(data: SequenceData, *, threshold: float = 0.5) -> np.ndarray:
+    """(num_gt_ids,) int64: the tracker id IDF1's global assignment gives each gt id (-1: none), the
+    assignment :func:`identity_metrics` scores (so per-frame IDTP under it sums to IDTP)."""
+    if data.num_tracker_dets == 0 or data.num_gt_dets == 0:
+        return np.full(data.num_gt_ids, -1, np.int64)
+    return _solve(data, threshold)[1]
+
+
+def _solve(data: SequenceData, threshold: float) -> tuple[dict[str, int], np.ndarray]:
+    res: dict[str, int] = {}
     ng, nt = data.num_gt_ids, data.num_tracker_ids
     potential = np.zeros((ng, nt))
     gt_id_count = np.zeros(ng)
@@ -47,7 +60,10 @@ def identity_metrics(data: SequenceData, *, threshold: float = 0.5) -> dict[str,
     res["IDFN"] = int(fn_mat[rows, cols].sum())
     res["IDFP"] = int(fp_mat[rows, cols].sum())
     res["IDTP"] = int(gt_id_count.sum() - res["IDFN"])
-    return finalize_identity(res)
+    assigned = np.full(ng, -1, np.int64)
+    real = (rows < ng) & (cols < nt)
+    assigned[rows[real]] = cols[real]
+    return res, assigned
 
 
 def combine_identity(per_sequence: list[dict[str, float]]) -> dict[str, float]:

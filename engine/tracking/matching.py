@@ -10,13 +10,23 @@ _INFEASIBLE = 1e6
 
 def iou_matrix(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
     """(N, 4), (M, 4) [x1, y1, x2, y2] -> (N, M) IoU (0 where a box is empty)."""
-    lt = np.maximum(boxes_a[:, None, :2], boxes_b[None, :, :2])
-    rb = np.minimum(boxes_a[:, None, 2:], boxes_b[None, :, 2:])
+    return _iou(boxes_a[:, None, :], boxes_b[None, :, :])
+
+
+def iou_pairs(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
+    """(K, 4), (K, 4) [x1, y1, x2, y2] -> (K,) IoU of each row pair (the same formula as :func:`iou_matrix`)."""
+    return _iou(boxes_a, boxes_b)
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The one IoU: elementwise over broadcast [..., 4] xyxy boxes."""
+    lt = np.maximum(a[..., :2], b[..., :2])
+    rb = np.minimum(a[..., 2:], b[..., 2:])
     wh = np.clip(rb - lt, 0.0, None)
     inter = wh[..., 0] * wh[..., 1]
-    area_a = (boxes_a[:, 2] - boxes_a[:, 0]) * (boxes_a[:, 3] - boxes_a[:, 1])
-    area_b = (boxes_b[:, 2] - boxes_b[:, 0]) * (boxes_b[:, 3] - boxes_b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
+    area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
+    area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+    union = area_a + area_b - inter
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
