@@ -5,6 +5,7 @@
 #   tools/train_demo.sh                 # ~10 min on a free 2-core CPU (see assets/README.md)
 #   ABLATION=1 tools/train_demo.sh      # also the ablation (about as long again)
 #   WORK=/tmp/demo THREADS=8 tools/train_demo.sh
+#   ASSETS=/tmp/candidate tools/train_demo.sh   # write the models there, to compare before replacing
 #
 # Benchmark seeds: 1 = training set, 2 = validation set (top-1 logged each epoch), 3 = assets/demo_clip,
 # 9 = the fresh clips of tests/engine/train/test_demo_model.py. No seed is shared.
@@ -18,6 +19,7 @@ cd "$(dirname "$0")/.."
 WORK=${WORK:-runs/demo}
 THREADS=${THREADS:-2}
 ABLATION=${ABLATION:-0}
+ASSETS=${ASSETS:-assets}
 EPOCHS=${EPOCHS:-14}
 CLIPS=${CLIPS:-600}
 start=$(date +%s)
@@ -32,8 +34,9 @@ train() {  # $1 = run folder, $2 = asset, rest = extra stv train arguments
     --epochs "$EPOCHS" --lr 1e-3 --lr-step 10 --windows-per-clip 2 --hflip --seed 0 --threads "$THREADS" \
     --set 'input_size=[128,224]' --resume "$@"
   # detection-score calibration against the tracker's fixed thresholds, on validation clips only
-  python -m engine.train.calibrate "$WORK/$run/model.pt" "$WORK/val" "assets/$asset" --clips 6
-  echo "assets/$asset <- $WORK/$run/model.pt (score-calibrated)"
+  mkdir -p "$ASSETS"
+  python -m engine.train.calibrate "$WORK/$run/model.pt" "$WORK/val" "$ASSETS/$asset" --clips 6
+  echo "$ASSETS/$asset <- $WORK/$run/model.pt (score-calibrated)"
 }
 
 train run_attn demo_model.pt

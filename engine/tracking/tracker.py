@@ -8,6 +8,9 @@ Per frame (:meth:`ByteTracker.update`):
    the detections left against lost tracks (recently seen tracks first, as DeepSORT's cascade),
    cost ``1 - IoU`` (fused with the re-ID cosine distance when both detections and tracks carry
    embeddings, see ``appearance_weight``); pairs with cost > ``match_threshold`` never match.
+   The confirmed tracks left then take the high detections left by IoU alone, cost <=
+   ``low_match_threshold`` (FairMOT's second, IoU-only stage): the appearance gate stops a lost track's
+   re-identification with a stranger, but must not cut a live track whose box still overlaps.
 3. Second association: the remaining confirmed (not lost) tracks against the low-score detections
    (``low_threshold <= score < high_threshold``), IoU only, cost <= ``low_match_threshold``.
    This is ByteTrack's key idea: occluded people produce low scores but still continue their track.
@@ -225,8 +228,18 @@ class ByteTracker:
                 m_tracks.append(lost[rows])
                 m_dets.append(free_high[cols])
                 free_high = free_high[free_high_idx]
-            # 2) low detections vs remaining confirmed (not lost) tracks
+            # 1c) FairMOT's IoU fallback: confirmed tracks the appearance gate kept from a high detection
+            # they overlap (an embedding that drifted through a pose change) take it by IoU alone
             remaining = confirmed[free_confirmed]
+            if remaining.size and free_high.size:
+                cost = 1.0 - iou[remaining][:, free_high]
+                rows, cols, remaining_idx, free_high_idx = assign(cost, self.low_match_threshold)
+                self._margin[remaining[rows]] = assignment_margins(cost, rows, cols, self.low_match_threshold)
+                m_tracks.append(remaining[rows])
+                m_dets.append(free_high[cols])
+                remaining = remaining[remaining_idx]
+                free_high = free_high[free_high_idx]
+            # 2) low detections vs remaining confirmed (not lost) tracks
             if low.size and remaining.size:
                 cost = 1.0 - iou[remaining][:, low]
                 rows, cols, _, _ = assign(cost, self.low_match_threshold)

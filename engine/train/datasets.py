@@ -87,6 +87,7 @@ def build_synthetic_clips(root: str | Path, *, config: Any, windows_per_clip: in
                 encoded = encode(boxes=per_frame_boxes[window], ids=per_frame_ids[window],
                                  actor_labels=per_frame_actions[window])
                 encoded["heatmap"] = encoded["heatmap"].to(torch.float16)
+                encoded["source"] = torch.tensor(k, dtype=torch.int64)  # re-ID identities are (clip, track id)
                 for name, value in encoded.items():
                     targets.setdefault(name, []).append(value)
         if progress is not None:

@@ -12,11 +12,16 @@ M = the maximum number of objects per frame and h, w the output grid (input size
     actor_labels (B, T, M) int64      action class of each actor (-1 = unknown)
 
 Re-ID (FairMOT trains a linear classifier over every identity of the data set). Our identities are
-per clip, so each batch remaps (sample, track id) pairs to batch classes 0..n-1 and classifies every
-centre embedding against the batch's class prototypes (the L2-normalised mean embedding of each
+per clip, so each batch remaps (source clip, track id) pairs to batch classes 0..n-1 and classifies
+every centre embedding against the batch's class prototypes (the L2-normalised mean embedding of each
 identity, detached), with a fixed scale; cross-entropy. This is FairMOT's identity classification
 with the classifier's weights replaced by per-batch prototypes, so no classifier has to be sized to
-the data set and clips can be added freely.
+the data set and clips can be added freely. The key is the source clip, not the batch row, so two
+windows of one clip in a batch are the same identities (positives, never negatives). The target
+logit carries an additive cosine margin (CosFace): classifying is not enough, an embedding must be
+``margin`` closer to its own prototype than to any other. The tracker gates appearance matches at a
+fixed cosine distance (engine.tracking.ByteTracker's appearance_threshold, 0.25): without the margin
+same-identity similarities spread down to ~0.5 and live tracks lost their detections to new IDs.
 
 Loss weights are fixed (documented in ``LossWeights``), CenterNet's 1 / 0.1 / 1 for heatmap / size /
 offset; FairMOT's learnable uncertainty weighting is not used because it needs many epochs to settle.
@@ -36,7 +41,7 @@ class LossWeights:
     heatmap: float = 1.0       # focal loss on the centre heatmap
     size: float = 0.1          # L1 on box (w, h) in input pixels
     offset: float = 1.0        # L1 on the sub-cell offset
-    reid: float = 0.1          # identity cross-entropy against batch prototypes
+    reid: float = 1.0          # identity cross-entropy against batch prototypes (0.1 before: IDs switched)
     track_action: float = 0.5  # per-actor action cross-entropy at object centres
 
     def to_dict(self) -> dict[str, float]:
@@ -83,16 +88,19 @@ def masked_l1(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> t
 
 
 def reid_loss(embedding_at: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor, *,
-              scale: float = 16.0) -> torch.Tensor:
+              source: torch.Tensor | None = None, scale: float = 16.0, margin: float = 0.3) -> torch.Tensor:
     """Identity cross-entropy of centre embeddings (B, T, M, E) against per-batch identity prototypes.
 
-    Identities are (sample, track id) pairs; a batch with fewer than two identities gives 0.
+    Identities are (source clip, track id) pairs, ``source`` (B,) int64 naming each row's clip (None:
+    every row its own clip); a batch with fewer than two identities gives 0. Logits are
+    scale * (cos(embedding, prototype) - margin for its own identity).
     """
     valid = mask & ids.ge(0)
     if int(valid.sum()) == 0:
         return embedding_at.sum() * 0.0
     b = ids.shape[0]
-    sample = torch.arange(b, device=ids.device).view(b, 1, 1).expand_as(ids)
+    rows = torch.arange(b, device=ids.device) if source is None else source.to(ids.device).long().reshape(b)
+    sample = rows.view(b, 1, 1).expand_as(ids)
     key = sample[valid] * (int(ids.max()) + 1) + ids[valid]
     classes, label = torch.unique(key, return_inverse=True)
     if len(classes) < 2:
@@ -101,7 +109,9 @@ def reid_loss(embedding_at: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor,
     prototypes = torch.zeros(len(classes), emb.shape[1], device=emb.device, dtype=emb.dtype)
     prototypes.index_add_(0, label, emb.detach())
     prototypes = F.normalize(prototypes, dim=-1)
-    return F.cross_entropy(scale * emb @ prototypes.t(), label)
+    cosine = emb @ prototypes.t()
+    cosine = cosine - margin * F.one_hot(label, len(classes)).to(cosine.dtype)
+    return F.cross_entropy(scale * cosine, label)
 
 
 def track_action_loss(action_at: torch.Tensor, actor_labels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -131,7 +141,8 @@ def compute_losses(output: Any, batch: dict[str, torch.Tensor], *,
         parts["size"] = masked_l1(gather_at(output.box_size, index), batch["size"], mask)
         parts["offset"] = masked_l1(gather_at(output.offset, index), batch["offset"], mask)
         if weights.reid > 0 and "ids" in batch:
-            parts["reid"] = reid_loss(gather_at(output.embedding, index), batch["ids"], mask)
+            parts["reid"] = reid_loss(gather_at(output.embedding, index), batch["ids"], mask,
+                                      source=batch.get("source"))
         if weights.track_action > 0 and "actor_labels" in batch and output.action_map_logits is not None:
             parts["track_action"] = track_action_loss(gather_at(output.action_map_logits, index),
                                                       batch["actor_labels"], mask)

@@ -115,3 +115,27 @@ def test_compute_losses_weights_the_parts_and_backpropagates():
     assert set(parts) == {"action"}
     with pytest.raises(ValueError, match="label"):
         compute_losses(out, {"label": torch.tensor([1])})
+
+
+def test_reid_identities_are_keyed_by_source_clip_not_batch_row():
+    """Two windows of one clip are the same identities: never pushed apart as negatives."""
+    ids = torch.tensor([[[0, 1]], [[0, 1]]])  # (B=2, T=1, M=2)
+    mask = torch.ones_like(ids, dtype=torch.bool)
+    emb = torch.zeros(2, 1, 2, 4)
+    emb[:, 0, 0, 0] = 1.0  # track 0 looks the same in both windows, so does track 1
+    emb[:, 0, 1, 1] = 1.0
+    same_clip = reid_loss(emb, ids, mask, source=torch.tensor([5, 5]), margin=0.0)
+    other_clips = reid_loss(emb, ids, mask, source=torch.tensor([5, 6]), margin=0.0)
+    # as 2 identities each at its own prototype vs 4 identities whose prototypes coincide in pairs
+    assert same_clip.item() < 1e-3 < other_clips.item()
+    assert other_clips.item() == pytest.approx(math.log(1 + math.exp(0.0)), rel=1e-3)
+
+
+def test_reid_margin_asks_for_more_than_classification():
+    ids = torch.tensor([[[0, 1]]])
+    mask = torch.ones_like(ids, dtype=torch.bool)
+    emb = torch.tensor([[[[1.0, 0.0], [0.6, 0.8]]]])  # cosine 0.6 between the two identities
+    plain = reid_loss(emb, ids, mask, margin=0.0, scale=16.0).item()
+    margin = reid_loss(emb, ids, mask, margin=0.3, scale=16.0).item()
+    assert plain == pytest.approx(math.log(1 + math.exp(-16 * 0.4)), rel=1e-4)
+    assert margin == pytest.approx(math.log(1 + math.exp(-16 * 0.1)), rel=1e-4)
