@@ -196,6 +196,11 @@ class Session(QObject):
         run_name = None
         names = self.cache.run_names if self.cache is not None else []
         identity = self.model_identity()
+        if (run is not None and run.has_result.all() and run.name in names
+                and run.name == self.matching_run([run.name])):
+            self.status.emit(f"Run {run.name} of this model is already complete for {self.video_path.name}: "
+                             f"nothing to run")
+            return
         if run is not None and run.name in names and run.name != self.matching_run([run.name]):
             self.state.set_run(None)  # the run shown was made by another model: start this model's own
             run = None
@@ -209,6 +214,8 @@ class Session(QObject):
         self._pending_run_name = run_name
         worker = InferenceWorker(self.video_path, model=self.model, cache_path=self.cache_path, run_name=run_name,
                                  device=self.device, infer_fn=self.infer_fn)
+        self._runs_before = list(names)
+        worker.modelReady.connect(self._on_model_ready)
         worker.frameReady.connect(self._on_frame)
         worker.progressed.connect(self.workerProgress)
         worker.succeeded.connect(lambda name: self._finish("succeeded", name))
@@ -223,6 +230,18 @@ class Session(QObject):
             self.worker_thread.start()
         else:
             worker.run()
+
+    def _on_model_ready(self, run_name: str, class_names: list) -> None:
+        """The worker loaded its model: show the run's name and class names before its first result."""
+        if self.worker is None:
+            return
+        run = self.state.run
+        if run is None or run.reader is None and run.name != run_name:
+            self.state.set_run(RunData(name=run_name, num_frames=self.state.num_frames, class_names=class_names))
+        if run_name not in self._runs_before:
+            self.runsChanged.emit(self._runs_before + [run_name])
+
+    _runs_before: list[str] = []
 
     def _on_frame(self, result) -> None:
         if self.worker is None:

@@ -53,6 +53,7 @@ class InferenceWorker(QObject):
     """Runs ``infer_fn(video, model=..., cache_path=..., run_name=..., device=..., progress=..., cancel=...,
     on_frame=...)`` (the ``engine.pipeline.infer_video`` signature) once."""
 
+    modelReady = Signal(str, list)  # run name, class names: known once the model is loaded, before any frame
     progressed = Signal(int, int, float)  # done, total, frames/s
     frameReady = Signal(object)  # FrameResult, emitted from the worker thread
     succeeded = Signal(str)  # run name
@@ -82,12 +83,19 @@ class InferenceWorker(QObject):
     def run(self) -> None:
         infer = self._infer_fn
         try:
+            model = str(self.model)
             if infer is None:
                 from engine.pipeline import infer_video  # imports torch: in this thread
+                from engine.pipeline.runner import _load, default_run_name  # the pipeline's own model loading
 
                 infer = infer_video
                 limit_torch_threads()
-            name = infer(self.video, model=str(self.model), cache_path=self.cache_path, run_name=self.run_name,
+                # loaded here, not inside the pipeline, so the viewer shows the model's class names and the
+                # run's name from the first frame on (not "class 0…" until the run ends)
+                net, meta, _device = _load(model, self.device)
+                self.modelReady.emit(self.run_name or default_run_name(meta), list(meta["class_names"]))
+                model = (net, meta)
+            name = infer(self.video, model=model, cache_path=self.cache_path, run_name=self.run_name,
                          device=self.device, progress=self._on_progress, cancel=self._token,
                          on_frame=self.frameReady.emit)
         except BaseException as exc:  # noqa: BLE001 - reported to the user, never raised into Qt

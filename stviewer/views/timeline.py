@@ -1,11 +1,11 @@
 """The timeline: action probabilities (one curve per class, with a legend), β, and a lane per track,
-on a shared frame axis. Click anywhere or drag the red playhead to scrub (frame-exact); the wheel
-zooms the frame axis, dragging the background pans it."""
+on a shared frame axis. Click or drag anywhere (the background or the red playhead) to scrub,
+frame-exact; the wheel zooms the frame axis, a right- or middle-button drag (or Shift+drag) pans it."""
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from stviewer.colors import BETA, MUTED, PLAYHEAD, class_rgb, track_rgb
@@ -15,9 +15,39 @@ LANE_HEIGHT = 0.7
 LANE_LABEL_SPACING_PX = 16  # track ID labels closer than this overlap
 
 
+class _ScrubViewBox(pg.ViewBox):
+    """A plain left-button drag scrubs (calls ``on_scrub`` with the frame under the pointer) instead of
+    panning: what a timeline user expects; the other buttons and Shift+drag still pan."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.on_scrub = None
+
+    def mouseDragEvent(self, ev, axis=None) -> None:
+        if (self.on_scrub is not None and ev.button() == Qt.MouseButton.LeftButton
+                and not ev.modifiers() & Qt.KeyboardModifier.ShiftModifier):
+            ev.accept()
+            self.on_scrub(self.mapSceneToView(ev.scenePos()).x())
+            return
+        if ev.button() == Qt.MouseButton.LeftButton:  # Shift+drag: pan, as a plain drag did before
+            ev.accept()
+            super().mouseDragEvent(ev, axis)
+            return
+        if ev.button() in (Qt.MouseButton.RightButton, Qt.MouseButton.MiddleButton):
+            ev.accept()
+            dif = (ev.pos() - ev.lastPos()) * -1
+            tr = self.childGroup.transform()
+            tr = pg.functions.invertQTransform(tr)
+            shift = tr.map(dif) - tr.map(pg.Point(0, 0))
+            self.translateBy(x=shift.x(), y=None)
+            self.sigRangeChangedManually.emit(self.state["mouseEnabled"])
+            return
+        super().mouseDragEvent(ev, axis)
+
+
 class _TimelinePlot(pg.PlotItem):
     def __init__(self, title: str, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(viewBox=_ScrubViewBox(), **kwargs)
         self.setMenuEnabled(False)
         self.hideButtons()
         self.setMouseEnabled(x=True, y=False)
@@ -80,6 +110,8 @@ class Timeline(QWidget):
             line.sigDragged.connect(self._on_drag)
             plot.addItem(line, ignoreBounds=True)
             self.playheads.append(line)
+        for plot in (self.actions_plot, self.beta_plot, self.lanes_plot):
+            plot.getViewBox().on_scrub = self._scrub_to
         self.layout_widget.scene().sigMouseClicked.connect(self._on_click)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -123,6 +155,7 @@ class Timeline(QWidget):
             self.lanes.setOpts(x0=[], x1=[], y0=[], y1=[])
             self._label_lanes({})
             self.legend.clear()
+            self._legend_names = []  # the next run's curves re-enter the legend, even with the same classes
             if self.lane_source is not None:
                 self._draw_lanes(None)
             return
@@ -183,6 +216,9 @@ class Timeline(QWidget):
     def _on_drag(self, line: pg.InfiniteLine) -> None:
         self._state.set_frame(int(round(line.value())))
         self._move_playhead(self._state.frame)  # snap to the exact frame
+
+    def _scrub_to(self, x: float) -> None:
+        self._state.set_frame(int(round(x)))  # clamped to the video's frames
 
     def frame_at_scene_x(self, scene_x: float) -> int:
         vb = self.actions_plot.getViewBox()

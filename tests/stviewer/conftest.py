@@ -134,19 +134,6 @@ class FakeInfer:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _warm_library_thread_pools():
-    """OpenCV and OpenBLAS (loaded by scipy, which engine.pipeline imports) keep process-wide worker
-    pools once loaded; start them before any test counts threads, so the counts below see only threads
-    the viewer itself leaves behind (a pool first started from the worker thread would carry its name)."""
-    import cv2
-
-    import engine.pipeline  # noqa: F401  (scipy -> OpenBLAS threads)
-
-    cv2.resize(np.zeros((1024, 1024), np.float32), (2048, 2048), interpolation=cv2.INTER_LINEAR)
-    cv2.resize(np.zeros((1024, 1024, 3), np.uint8), (512, 512), interpolation=cv2.INTER_AREA)
-
-
-@pytest.fixture(scope="session", autouse=True)
 def _private_settings(tmp_path_factory):
     """Windows made by ``stviewer.app.main`` use the default QSettings: keep them out of the user's."""
     from PySide6.QtCore import QSettings

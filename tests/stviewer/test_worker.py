@@ -143,11 +143,19 @@ def test_worker_with_the_real_pipeline(make_window, qtbot, clip):
     span: list[float] = []
     w.session.workerStarted.connect(lambda: span.append(time.perf_counter()))
     w.session.workerFinished.connect(lambda _: span.append(time.perf_counter()))
+    first = []  # what the panels show with the first result: the model's class names and the run's name
+    w.state.resultsChanged.connect(lambda: first or first.append(
+        (list(w.state.run.class_names), w.run_combo.currentText(),
+         [label.text for _sample, label in w.timeline.legend.items])))
     w.session.start_inference()
     qtbot.waitUntil(lambda: w.session.last_worker_outcome is not None, timeout=120000)
     timer.stop()
     assert w.session.last_worker_outcome == "succeeded", w.statusBar().currentMessage()
     assert w.state.run.has_result.all()
+    demo_classes = ["walk", "run", "jump", "wave", "crouch", "spin"]
+    assert first[0][:2] == (demo_classes, "demo")  # not "class 0…class 5" and a blank Run box
+    w.timeline.refresh_data()
+    assert [label.text for _sample, label in w.timeline.legend.items] == demo_classes
     # the UI thread kept running its timers while torch loaded and the model ran on the worker thread: a
     # UI thread blocked by the run ticks not at all during it (how fluid it stays is `stv bench viewer`'s
     # to measure, not a timed test's on a shared machine)

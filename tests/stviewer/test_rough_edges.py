@@ -1,0 +1,78 @@
+"""The viewer's rough edges a new user hit: timeline legend after a second video, dragging the timeline
+background, feedback for Model → Run on a complete run (class names from the start of a first run:
+test_worker.py's real-pipeline test)."""
+from __future__ import annotations
+
+import shutil
+
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from conftest import CLASS_NAMES, FakeInfer, write_cache
+
+
+def _legend_names(timeline) -> list[str]:
+    return [label.text for _sample, label in timeline.legend.items]
+
+
+def test_timeline_legend_survives_opening_a_second_video(make_window, cached_clip, tmp_path):
+    other = tmp_path / "other" / "clip2.mp4"
+    other.parent.mkdir()
+    shutil.copy(cached_clip, other)
+    write_cache(other)
+    w = make_window()
+    assert w.open_path(cached_clip)
+    assert _legend_names(w.timeline) == CLASS_NAMES
+    assert w.open_path(other)
+    assert _legend_names(w.timeline) == CLASS_NAMES  # was empty: the same classes were not re-added
+
+
+def _drag(widget, points, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    """Press at points[0], move through the rest, release: real mouse events, as a user's drag."""
+    viewport = widget.viewport()
+    left = Qt.MouseButton.LeftButton
+
+    def send(kind, pos, buttons):
+        local = QPointF(pos)
+        event = QMouseEvent(kind, local, viewport.mapToGlobal(local), left, buttons, modifiers)
+        QApplication.sendEvent(viewport, event)
+
+    send(QEvent.Type.MouseButtonPress, points[0], left)
+    for p in points[1:]:
+        send(QEvent.Type.MouseMove, p, left)
+    send(QEvent.Type.MouseButtonRelease, points[-1], Qt.MouseButton.NoButton)
+
+
+def test_dragging_the_timeline_background_scrubs(make_window, qtbot, cached_clip):
+    w = make_window()
+    w.open_path(cached_clip)
+    tl = w.timeline
+    qtbot.waitUntil(lambda: tl.layout_widget.isVisible())
+    vb = tl.actions_plot.getViewBox()
+    view = tl.layout_widget
+    x_range = vb.viewRange()[0]
+
+    def at(frame: float):
+        return view.mapFromScene(vb.mapViewToScene(QPointF(frame, 0.5)))
+
+    seen = []
+    w.state.frameChanged.connect(seen.append)
+    _drag(view, [at(4), at(8), at(15), at(30)])
+    assert w.state.frame == 30 and any(4 < f < 30 for f in seen)  # followed the pointer, frame-exact
+    assert vb.viewRange()[0] == x_range  # scrubbed, not panned
+    qtbot.wait(QApplication.doubleClickInterval() + 50)  # a second press at once would be a double click
+    vb.setXRange(10, 25, padding=0)  # zoomed in: there is room to pan
+    zoomed = vb.viewRange()[0]
+    _drag(view, [at(20), at(18), at(16), at(14)], Qt.KeyboardModifier.ShiftModifier)  # Shift+drag still pans
+    assert w.state.frame == 30 and vb.viewRange()[0][0] > zoomed[0]
+
+
+def test_model_run_on_a_complete_run_says_so(make_window, cached_clip):
+    fake = FakeInfer()
+    w = make_window(infer_fn=fake)
+    w.open_path(cached_clip)
+    assert w.state.run is not None and w.state.run.has_result.all()
+    w.session.start_inference()
+    assert fake.calls == 0 and not w.session.is_running()
+    assert "already complete" in w.statusBar().currentMessage()
