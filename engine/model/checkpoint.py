@@ -8,6 +8,13 @@ File layout (one ``torch.save`` of plain containers, loaded with ``torch.load(we
 
 ``load_checkpoint`` rebuilds the model from the stored config and loads the weights strictly; any
 difference (missing / unexpected keys, shape mismatches) is reported with the file's path.
+
+Nothing in the file is trusted before it is checked (a crafted file must not cost more than its own
+size): the zip archive's central directory first (stored, not compressed, entries whose sizes add up
+to the file: no zip bomb is ever inflated), then the tensors are memory-mapped, not read; the config
+is checked against sane ranges (``check_config_ranges``) and the tensor shapes against those of the
+model the config describes, built on the "meta" device (no memory); only then is the model built and
+the weights copied in, and non-finite weights are refused.
 """
 from __future__ import annotations
 
@@ -26,6 +33,17 @@ from engine.model.unified import UnifiedModel
 
 FORMAT = "stviewer-model"
 VERSION = 1
+
+# What a sane config of this model family can hold: far above any real model, far below what would
+# exhaust memory (width 64 ResNet-50 is > 6 GB of weights; input 100000 px is a 30 GB frame).
+CONFIG_RANGES: dict[str, tuple[float, float]] = {
+    "width": (1 / 64, 4.0), "feature_channels": (1, 2048), "temporal_channels": (1, 2048),
+    "head_channels": (1, 2048), "embed_dim": (1, 2048), "num_classes": (1, 100_000), "clip_len": (1, 1024),
+    "kernel_size": (1, 15), "groups": (1, 2048),
+}
+MAX_INPUT_SIDE = 4096
+MAX_ARCHIVE_ENTRIES = 100_000
+MAX_PICKLE_BYTES = 64 << 20
 
 
 class CheckpointError(ValueError):
@@ -64,21 +82,79 @@ def save_checkpoint(path: str | Path, model: UnifiedModel, *, class_names: list[
     return path
 
 
-def _read(path: Path, map_location: str | torch.device) -> dict[str, Any]:
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
+def check_archive(path: Path, *, error: type[Exception] = ValueError, what: str = "model checkpoint") -> None:
+    """Refuse, from the zip central directory alone, an archive torch.load would have to inflate or
+    that declares more bytes than the file holds (``torch.save`` stores its entries uncompressed)."""
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise error(f"{path}: not a readable {what}: not a torch weights file, or a truncated one "
+                    f"(no zip archive: {type(exc).__name__})") from None
+    if len(entries) > MAX_ARCHIVE_ENTRIES:
+        raise error(f"{path}: not a readable {what}: {len(entries)} archive entries")
+    size = path.stat().st_size
+    declared = 0
+    for entry in entries:
+        if entry.compress_type != zipfile.ZIP_STORED:
+            raise error(f"{path}: not a readable {what}: entry {entry.filename!r} is compressed "
+                        f"({entry.compress_size} -> {entry.file_size} bytes); torch.save never compresses, "
+                        f"so it is refused without being inflated")
+        if entry.filename.endswith(".pkl") and entry.file_size > MAX_PICKLE_BYTES:
+            raise error(f"{path}: not a readable {what}: its pickle declares {entry.file_size} bytes")
+        declared += entry.file_size
+    if declared > size:
+        raise error(f"{path}: not a readable {what}: its entries declare {declared} bytes, the file has {size}")
+
+
+def safe_torch_load(path: str | Path, *, error: type[Exception] = ValueError, what: str = "model checkpoint"):
+    """``torch.load`` of plain containers and tensors only (``weights_only=True``, memory-mapped on the
+    CPU), after ``check_archive``. Failures raise ``error`` naming the file; torch's advice to retry with
+    ``weights_only=False`` (i.e. to run pickled code) is never passed on."""
+    path = Path(path)
+    if not path.exists():
+        raise error(f"{path}: {what} not found")
+    if not path.is_file():
+        raise error(f"{path}: not a regular file (a {what} is one)")
+    check_archive(path, error=error, what=what)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError,
-            AttributeError, TypeError, KeyError, IndexError) as exc:
-        # torch's own text suggests weights_only=False (i.e. running pickled code): never pass that on
-        if "Unsupported global" in str(exc):  # a pickled class or function: code we will not run
-            reason = "it holds something other than plain weights, which is refused without being run"
-        elif isinstance(exc, (zipfile.BadZipFile, EOFError)) or "zip" in str(exc).lower():
-            reason = "not a torch weights file, or a truncated one"
-        else:
-            reason = f"not a torch weights file ({type(exc).__name__})"
-        raise CheckpointError(f"{path}: not a readable model checkpoint: {reason}") from None
+            AttributeError, TypeError, KeyError, IndexError, MemoryError) as exc:
+        raise error(f"{path}: not a readable {what}: {describe_load_failure(exc)}") from None
+
+
+def describe_load_failure(exc: BaseException) -> str:
+    """Why torch.load refused a file, in words: torch's own text suggests retrying with
+    ``weights_only=False`` (i.e. running pickled code), which must never be passed on."""
+    if "Unsupported global" in str(exc) or "weights_only" in str(exc):
+        return "it holds something other than plain weights, which is refused without being run"
+    if isinstance(exc, (zipfile.BadZipFile, EOFError)) or "zip" in str(exc).lower():
+        return "not a torch weights file, or a truncated one"
+    return f"not a torch weights file ({type(exc).__name__})"
+
+
+def check_config_ranges(config: dict[str, Any], *, where: str) -> None:
+    """CheckpointError unless every size in a stored config lies in ``CONFIG_RANGES`` (checked before
+    anything is built from it)."""
+    if not isinstance(config, dict):
+        raise CheckpointError(f"{where}: the model config is not a JSON object")
+    for key, (low, high) in CONFIG_RANGES.items():
+        if key not in config:
+            continue
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise CheckpointError(f"{where}: model config {key}={value!r} is outside [{low:g}, {high:g}]")
+    size = config.get("input_size")
+    if size is not None:
+        if (not isinstance(size, (list, tuple)) or len(size) != 2
+                or not all(isinstance(v, int) and not isinstance(v, bool) and 32 <= v <= MAX_INPUT_SIDE for v in size)):
+            raise CheckpointError(f"{where}: model config input_size={size!r} must be two integers in "
+                                  f"[32, {MAX_INPUT_SIDE}]")
+
+
+def _read(path: Path, map_location: str | torch.device) -> dict[str, Any]:
+    payload = safe_torch_load(path, error=CheckpointError)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a stviewer model checkpoint (no format marker {FORMAT!r}; "
                               "a training state or a bare state_dict is not an inference checkpoint)")
@@ -116,7 +192,9 @@ def load_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu
     path = Path(path)
     payload = _read(path, map_location)
     try:
-        stored = ModelConfig.from_dict(json.loads(payload["config"]))
+        raw_config = json.loads(payload["config"])
+        check_config_ranges(raw_config, where=str(path))
+        stored = ModelConfig.from_dict(raw_config)
         class_names = json.loads(payload["class_names"])
         extra = json.loads(payload["extra"])
     except (TypeError, ValueError) as exc:
@@ -132,11 +210,17 @@ def load_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu
     state_dict = payload["state_dict"]
     if not isinstance(state_dict, dict) or not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
         raise CheckpointError(f"{path}: state_dict is not a mapping of tensors")
-    model = UnifiedModel(wanted)
-    problem = describe_mismatch(model.state_dict(), state_dict)
+    with torch.device("meta"):  # the shapes the config implies, without allocating them
+        expected = UnifiedModel(wanted).state_dict()
+    problem = describe_mismatch(expected, state_dict)
     if problem:
         raise CheckpointError(f"{path}: checkpoint (config {stored.name!r}) does not fit model config "
                               f"{wanted.name!r}: {problem}")
+    for name, tensor in state_dict.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(f"{path}: weight {name!r} holds NaN or infinite values; the model would "
+                                  f"only produce NaN")
+    model = UnifiedModel(wanted)
     model.load_state_dict(state_dict, strict=True)
     model.to(map_location).eval()
     meta = {"config": stored.to_dict(), "class_names": [str(n) for n in class_names], "extra": extra,

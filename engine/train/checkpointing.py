@@ -87,10 +87,14 @@ def load_train_state(path: str | Path, *, map_location: str | torch.device = "cp
     path = Path(path)
     if not path.is_file():
         raise TrainStateError(f"{path}: no training state to resume from")
+    from engine.model.checkpoint import check_archive, describe_load_failure
+
+    check_archive(path, error=TrainStateError, what="training state")  # no zip bomb is inflated
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
-        raise TrainStateError(f"{path}: not a readable training state ({exc})") from exc
+        # never pass on torch's hint to retry with weights_only=False (it would run pickled code)
+        raise TrainStateError(f"{path}: not a readable training state: {describe_load_failure(exc)}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise TrainStateError(f"{path}: not a stviewer training state")
     if state.get("version") != VERSION:
