@@ -164,3 +164,25 @@ def _check_size(clips: TrainingClips, config: Any, path: Path) -> None:
     if (h, w) != tuple(config.input_size):
         raise ValueError(f"{path}: clips are {h}x{w} but the model's input size is "
                          f"{config.input_size[0]}x{config.input_size[1]}")
+
+
+def describe_training_data(data: str | Path, clips: Any) -> list[dict[str, Any]]:
+    """What a model was trained on, for the checkpoint's ``trained_on`` (engine.model.provenance):
+    [{"name": "synthetic" | "ucf101" | "hmdb51" | "mot17" | "clips-file" | folder name,
+      "synthetic": bool, "path": str, "windows": N training windows, "videos": number of videos}]."""
+    from engine.data.synthetic import is_benchmark
+
+    data = Path(data)
+    windows = int(len(clips))
+    sources = getattr(clips, "targets", {}).get("source") if hasattr(clips, "targets") else None
+    videos = int(len(torch.unique(sources))) if sources is not None else getattr(clips, "num_videos", None)
+    if data.is_dir() and is_benchmark(data):
+        name, synthetic = "synthetic", True
+    elif data.is_file():
+        name, synthetic = "clips-file", bool(getattr(clips, "synthetic", False))
+    else:
+        name = str(getattr(clips, "dataset_name", "") or data.name)
+        synthetic = False
+    return [{"name": name, "synthetic": synthetic, "path": str(data.resolve()), "windows": windows,
+             "videos": videos}]
+

@@ -126,6 +126,9 @@ def train(settings: TrainSettings, *, ctx: DistributedContext | None = None,
                                         windows_per_clip=settings.windows_per_clip, max_clips=settings.max_clips,
                                         progress=settings.progress and ctx.is_main, say=say)
         class_names = list(clips.class_names)
+        from engine.train.datasets import describe_training_data
+
+        trained_on = describe_training_data(settings.data, clips)
         config = get_config(settings.config, **{**overrides, "num_classes": len(class_names)})
         tracking = clips.has_tracking
         batch_size = settings.batch_size or (TRACKING_BATCH if tracking else ACTION_BATCH)
@@ -227,7 +230,7 @@ def train(settings: TrainSettings, *, ctx: DistributedContext | None = None,
             if ctx.is_main:
                 save_checkpoint(model_path, _unwrap(model), class_names=class_names,
                                 extra={"training": {"epochs": epoch + 1, "settings": current,
-                                                    "last_epoch": stats}})
+                                                    "last_epoch": stats}, "trained_on": trained_on})
                 save_train_state(state_path, model=_unwrap(model), optimizer=optimizer, scheduler=scheduler,
                                  scaler=scaler if use_amp else None, epoch=epoch + 1, settings=current,
                                  history=history)
