@@ -46,7 +46,10 @@ def run_compare(app, window, args: argparse.Namespace, errors: list[str]) -> int
         return 1
     if not args.screenshot:
         return app.exec()
-    reason = take_compare_screenshot(window, args.screenshot, frame=args.frame, timeout_s=args.timeout)
+    from stviewer.app import parse_size
+
+    reason = take_compare_screenshot(window, args.screenshot, frame=args.frame, timeout_s=args.timeout,
+                                     size=parse_size(args.size))
     window.close()
     if reason is not None or errors:
         if reason:
@@ -84,8 +87,10 @@ def wait_for_comparison(window, *, timeout_s: float) -> str | None:
     return reason[0] if reason else None
 
 
-def take_compare_screenshot(window, out, *, frame: int, timeout_s: float = 600.0) -> str | None:
-    """Wait for the comparison, show ``frame``, render the window to ``out``; None or the reason."""
+def take_compare_screenshot(window, out, *, frame: int, timeout_s: float = 600.0,
+                            size: tuple[int, int] | None = None) -> str | None:
+    """Wait for the comparison, show ``frame``, render the window (at ``size`` once the comparison's
+    layout is in place: the single view's docks may have needed more room) to ``out``; None or the reason."""
     from PySide6.QtCore import QCoreApplication
 
     state = window.state
@@ -97,6 +102,8 @@ def take_compare_screenshot(window, out, *, frame: int, timeout_s: float = 600.0
     if reason is not None:
         return reason
     window.session.stop_inference()
+    if size is not None:
+        window.resize(*size)
     state.set_frame(frame)
     ui = window.compare_ui
     for _ in range(3):

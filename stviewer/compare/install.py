@@ -18,7 +18,8 @@ from stviewer.compare.timeline_view import CompareTimeline
 from stviewer.views.compare_view import CompareView
 
 NEXT_KEY, PREVIOUS_KEY = "]", "["
-SINGLE_RUN_DOCKS = ("timeline_dock", "actions_dock", "tracks_dock")
+SINGLE_RUN_DOCKS = ("timeline_dock", "actions_dock", "tracks_dock")  # of the window
+EDITING_DOCKS = ("labels_dock", "metrics_dock")  # of window.editing (stviewer.editing): shown again after
 TIMELINE_HEIGHT, TIMELINE_SHARE = 340, 0.36  # px, and at most this share of the window's height
 TABLE_WIDTH, TABLE_SHARE = 300, 0.24  # px, and at most this share of the window's width
 
@@ -88,7 +89,9 @@ class CompareUI:
             action.setEnabled(active)
         if active:
             # the single view's docks describe the window's one run: out of the way while comparing
+            editing = getattr(w, "editing", None)
             singles = [getattr(w, name, None) for name in SINGLE_RUN_DOCKS]
+            singles += [getattr(editing, name, None) for name in EDITING_DOCKS]
             self._hidden_docks = [d for d in singles if d is not None and d.isVisible()]
             for dock in self._hidden_docks:
                 dock.setVisible(False)

@@ -13,12 +13,14 @@ panes show no runs (this process cannot read a file it is writing).
 from __future__ import annotations
 
 import numpy as np
+from typing import Callable
+
 from PySide6.QtCore import QObject, Signal
 
-from stviewer.compare.analysis import Comparison, FrameDiff, compare_runs, frame_diff
+from stviewer.compare.analysis import ComparisonResult, FrameDiff, compare_runs, frame_diff
 from stviewer.compare.jobs import Job
 from stviewer.compare.run_queue import RunQueue, run_of_model
-from stviewer.compare.sources import RowsRunData, SourceSpec
+from stviewer.compare.sources import RowsRunData, SourceSpec, results_records
 from stviewer.run_data import RunData
 from stviewer.state import ViewerState
 
@@ -52,11 +54,15 @@ class CompareSession(QObject):
         self.run_a: RunData | None = None
         self.run_b: RunData | None = None
         self.labels: RowsRunData | None = None
-        self.comparison: Comparison | None = None
+        self.comparison = None  # engine.compare.diff.Comparison, once computed
+        self.table: list[dict] = []  # the metrics table: one dict per compared item (stv eval's keys)
+        self.note = ""  # what the comparison could not do (e.g. different action classes)
         self.queue = RunQueue(session, self)
         self.queue.finished.connect(self._on_queue_finished)
         self.queue.progressed.connect(lambda model: self.status.emit(f"Comparison: computing the run of {model}…"))
         self._job: Job | None = None
+        # the label set being edited, when it is the named one (unsaved edits included); set by the window
+        self.live_label_set: Callable[[str], object | None] = lambda _name: None
         state.videoChanged.connect(self._on_video)
         state.frameChanged.connect(self._on_frame)
         state.overlaysChanged.connect(self._sync_overlays)
@@ -145,7 +151,12 @@ class CompareSession(QObject):
         cache = self.session.cache
         n = self.state.num_frames
         if spec.kind == "labels":
-            return RowsRunData(name=spec.name, num_frames=n, rows=cache.load_label_set(spec.name))
+            from engine.io.export import load_current_label_set
+
+            labels = self.live_label_set(spec.name) or load_current_label_set(cache, spec.name)
+            if labels.num_frames != n:
+                raise ValueError(f"label set {spec.name!r} has {labels.num_frames} frames, the video {n}")
+            return RowsRunData.from_label_set(labels)
         name = spec.name
         if spec.kind == "model":
             name, _complete = run_of_model(self.session, spec.name)
@@ -156,6 +167,8 @@ class CompareSession(QObject):
     def _set_runs(self, run_a, run_b, labels) -> None:
         self.run_a, self.run_b, self.labels = run_a, run_b, labels
         self.comparison = None
+        self.table = []
+        self.note = ""
         for pane, run in zip(self.pane_states, (run_a, run_b)):
             pane.set_run(run)
         self.runsChanged.emit()
@@ -187,8 +200,15 @@ class CompareSession(QObject):
         if self.run_a is None or self.run_b is None:
             return
         run_a, run_b, labels = self.run_a, self.run_b, self.labels
-        args = dict(rows_a=run_a.track_rows().copy(), rows_b=run_b.track_rows().copy(),
-                    probs_a=run_a.action_probs.copy(), probs_b=run_b.action_probs.copy(),
+        records = None
+        if labels is not None:  # the table's inputs: the exported files' records (read here, not in the job)
+            from engine.io.export import label_set_gt_records
+
+            records = dict(gt=label_set_gt_records(labels.label_set),
+                           items=[(run.name, results_records(run)) for run in (run_a, run_b)])
+        args = dict(records=records,rows_a=run_a.track_rows().copy(), rows_b=run_b.track_rows().copy(),
+                    probs_a=None if isinstance(run_a, RowsRunData) else run_a.action_probs.copy(),
+                    probs_b=None if isinstance(run_b, RowsRunData) else run_b.action_probs.copy(),
                     label_rows=None if labels is None else labels.track_rows().copy(),
                     num_frames=self.state.num_frames, names=(run_a.name, run_b.name),
                     labels_name=None if labels is None else labels.name)
@@ -199,13 +219,15 @@ class CompareSession(QObject):
         self._job = job
         job.start(threaded=self.threaded)
 
-    def _on_comparison(self, job, comparison: Comparison) -> None:
+    def _on_comparison(self, job, result: ComparisonResult) -> None:
         if job is not self._job:
             return  # an older job's late result
         self._finish_job()
-        self.comparison = comparison
+        comparison = result.comparison
+        self.comparison, self.table, self.note = comparison, list(result.table), result.note
         self.status.emit(f"Comparison ready: {len(comparison.disagreement_frames)} frames where "
-                         f"{comparison.names[0]} and {comparison.names[1]} disagree")
+                         f"{comparison.names[0]} and {comparison.names[1]} disagree"
+                         + (f" ({result.note})" if result.note else ""))
         self.comparisonChanged.emit()
 
     def _on_job_failed(self, job, reason: str) -> None:
@@ -238,7 +260,8 @@ class CompareSession(QObject):
     def _jump(self, direction: int) -> int | None:
         if self.comparison is None:
             return None
-        k = self.comparison.neighbour_disagreement(self.state.frame, direction)
+        c, here = self.comparison, self.state.frame
+        k = c.next_disagreement(here) if direction > 0 else c.previous_disagreement(here)
         if k is not None:
             self.state.set_frame(k)
         return k

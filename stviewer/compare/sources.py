@@ -55,6 +55,31 @@ class SourceSpec:
         return f"labels {self.name}" if self.kind == "labels" else self.name
 
 
+def label_set_rows(labels) -> np.ndarray:
+    """(N, 7) [frame, id, x1, y1, x2, y2, score = 1] of an engine.labels LabelSet: its boxes where a track
+    is inside (keyframes, interpolated and model boxes), what its MOT export writes."""
+    from engine.labels.model import COL_FRAME, COL_ID, COL_X1, COL_Y2
+
+    table = labels.to_rows()
+    rows = np.ones((len(table), ROW_WIDTH), np.float64)
+    rows[:, 0] = table[:, COL_FRAME]
+    rows[:, 1] = table[:, COL_ID]
+    rows[:, 2:6] = table[:, COL_X1:COL_Y2 + 1]
+    return rows
+
+
+def results_records(run: RunData):
+    """The 10-column MOT results records of a source, exactly as ``stv export`` writes them (so the table
+    equals ``stv eval`` on the exported files): a run through its cache reader, a label set as results."""
+    from engine.io.export import label_set_results_records, run_results_records
+
+    if isinstance(run, RowsRunData):
+        return label_set_results_records(run.label_set)
+    if run.reader is None:
+        raise ValueError(f"run {run.name!r} is not in the cache yet")
+    return run_results_records(run.reader)
+
+
 def check_rows(rows: np.ndarray, *, num_frames: int, what: str) -> np.ndarray:
     """(N, 7) float64 [frame, id, x1, y1, x2, y2, score] sorted by frame; ValueError naming ``what``."""
     rows = np.asarray(rows, dtype=np.float64)
@@ -73,10 +98,14 @@ class RowsRunData(RunData):
     """A label set (or any track rows) as a run: every frame "has a result" (a frame without boxes
     is a labelled empty frame), with its boxes as tracks and no actions, β or α."""
 
-    def __init__(self, *, name: str, num_frames: int, rows: np.ndarray):
+    def __init__(self, *, name: str, num_frames: int, rows: np.ndarray, label_set=None):
         super().__init__(name=name, num_frames=num_frames, class_names=[])
-        self.is_labels = True
+        self.label_set = label_set  # the engine.labels LabelSet the rows came from (None: plain rows)
         self.set_rows(rows)
+
+    @classmethod
+    def from_label_set(cls, labels) -> "RowsRunData":
+        return cls(name=labels.name, num_frames=labels.num_frames, rows=label_set_rows(labels), label_set=labels)
 
     def set_rows(self, rows: np.ndarray) -> None:
         """Replace the rows (after an edit of the label set)."""

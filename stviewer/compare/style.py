@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-# Box status codes, as stviewer.compare.analysis returns them per box.
-AGREE, ONLY_A, ONLY_B = 0, 1, 2
-STATUS_NAMES = {AGREE: "agree", ONLY_A: "only in A", ONLY_B: "only in B"}
-STATUS_RGB = {AGREE: (90, 200, 120), ONLY_A: (255, 150, 50), ONLY_B: (80, 170, 255)}
+# Box colours by the engine's status names (engine.compare.diff.STATUS_NAMES); A's colour and B's
+# colour are also the runs' colours wherever the two are told apart (titles, IDF1-share bars).
+STATUS_RGB = {"agree": (90, 200, 120), "only in A": (255, 150, 50), "only in B": (80, 170, 255)}
+A_RGB, B_RGB = STATUS_RGB["only in A"], STATUS_RGB["only in B"]
 
 # Run A is drawn with solid lines, run B with dashed ones (boxes in overlay mode, timeline curves).
 RUN_PEN_STYLE = {"A": Qt.PenStyle.SolidLine, "B": Qt.PenStyle.DashLine}
@@ -15,5 +15,3 @@ RUN_PEN_STYLE = {"A": Qt.PenStyle.SolidLine, "B": Qt.PenStyle.DashLine}
 ACTION_DISAGREE_RGB = (190, 120, 255)
 SWITCH_RGB = (255, 90, 90)
 REVIEW_RGB = (255, 215, 0)
-A_BETTER_RGB = STATUS_RGB[ONLY_A]  # IDF1-share bars above zero: frames where A gains identity over B
-B_BETTER_RGB = STATUS_RGB[ONLY_B]

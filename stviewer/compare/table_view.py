@@ -1,5 +1,5 @@
 """The comparison's metrics table: each run against the chosen label set (MOTA, IDF1, HOTA, FP, FN, IDSW,
-top-1 where labels have actions), or the runs' agreement with each other when there are no labels.
+top-1 where there are action labels), or the runs' agreement with each other when there are no labels.
 The numbers are the engine's (engine.compare's table, the same as ``stv compare`` and ``stv eval``).
 One column per compared item, one row per metric: narrow enough for a side dock."""
 from __future__ import annotations
@@ -8,7 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
-METRICS = ("MOTA", "IDF1", "HOTA", "FP", "FN", "IDSW", "top-1")
+METRICS = ("MOTA", "IDF1", "HOTA", "FP", "FN", "IDSW")  # as engine.compare.table.TABLE_KEYS (stv eval's names)
+EXTRA = {"top1": "top-1", "box_agreement": "boxes agree", "action_agreement": "actions agree"}
 COUNTS = ("FP", "FN", "IDSW")
 
 
@@ -25,7 +26,8 @@ class CompareTable(QWidget):
         self.caption = QLabel("", wordWrap=True)
         self.caption.setContentsMargins(6, 3, 6, 3)
         self.table = QTableWidget(len(METRICS), 0)
-        self.table.setVerticalHeaderLabels(list(METRICS))
+        self.keys: list[str] = list(METRICS)
+        self.table.setVerticalHeaderLabels(self.keys)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -41,8 +43,7 @@ class CompareTable(QWidget):
 
     def rows(self) -> list[dict]:
         """One dict per compared item: "name" and the METRICS keys."""
-        c = self._compare.comparison
-        return [] if c is None else list(c.table)
+        return list(self._compare.table) if self._compare.comparison is not None else []
 
     def refresh(self) -> None:
         c = self._compare.comparison
@@ -53,13 +54,18 @@ class CompareTable(QWidget):
             self.caption.setText(f"each run against label set <b>{c.labels_name}</b>")
         else:
             self.caption.setText(f"no label set: <b>{c.names[1]}</b> measured against <b>{c.names[0]}</b>")
+        # the engine's extra rows present in this table (top-1 with action labels, agreement without labels)
+        self.keys = list(METRICS) + [k for k in EXTRA if any(k in item for item in items)]
+        self.table.setRowCount(len(self.keys))
+        self.table.setVerticalHeaderLabels([EXTRA.get(k, k) for k in self.keys])
         self.table.setColumnCount(len(items))
         self.table.setHorizontalHeaderLabels([str(item.get("name", "")) for item in items])
         for col, item in enumerate(items):
-            for row, key in enumerate(METRICS):
+            for row, key in enumerate(self.keys):
                 cell = QTableWidgetItem(format_value(key, item.get(key)))
                 cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, cell)
 
-    def cell(self, item: int, metric: str) -> str:
-        return self.table.item(METRICS.index(metric), item).text()
+    def cell(self, item: int, key: str) -> str:
+        """The text shown for item ``item`` (column) and metric ``key`` (an engine table key)."""
+        return self.table.item(self.keys.index(key), item).text()

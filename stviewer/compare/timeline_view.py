@@ -11,12 +11,11 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from stviewer.colors import BETA, PLAYHEAD, class_rgb
-from stviewer.compare.style import (A_BETTER_RGB, ACTION_DISAGREE_RGB, B_BETTER_RGB, ONLY_A, ONLY_B, REVIEW_RGB,
-                                    RUN_PEN_STYLE, STATUS_RGB, SWITCH_RGB)
+from stviewer.compare.style import A_RGB, ACTION_DISAGREE_RGB, B_RGB, REVIEW_RGB, RUN_PEN_STYLE, SWITCH_RGB
 from stviewer.views.timeline import _TimelinePlot
 
 LANES = ("only A", "only B", "action", "IDSW A", "IDSW B", "review")
-LANE_RGB = {"only A": STATUS_RGB[ONLY_A], "only B": STATUS_RGB[ONLY_B], "action": ACTION_DISAGREE_RGB,
+LANE_RGB = {"only A": A_RGB, "only B": B_RGB, "action": ACTION_DISAGREE_RGB,
             "IDSW A": SWITCH_RGB, "IDSW B": SWITCH_RGB, "review": REVIEW_RGB}
 LANE_HEIGHT = 0.7
 MARK_WIDTH = 0.9  # frames: single-frame events (switches, review items) stay visible when zoomed out
@@ -73,10 +72,10 @@ class CompareTimeline(QWidget):
         self.lane_bars = pg.BarGraphItem(x0=[], x1=[], y0=[], y1=[])
         self.lane_bars.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.lanes_plot.addItem(self.lane_bars)
-        self.share_pos = self.share_plot.plot(pen=pg.mkPen(A_BETTER_RGB, width=1), fillLevel=0.0,
-                                              brush=pg.mkBrush(*A_BETTER_RGB, 150))
-        self.share_neg = self.share_plot.plot(pen=pg.mkPen(B_BETTER_RGB, width=1), fillLevel=0.0,
-                                              brush=pg.mkBrush(*B_BETTER_RGB, 150))
+        self.share_pos = self.share_plot.plot(pen=pg.mkPen(A_RGB, width=1), fillLevel=0.0,
+                                              brush=pg.mkBrush(*A_RGB, 150))
+        self.share_neg = self.share_plot.plot(pen=pg.mkPen(B_RGB, width=1), fillLevel=0.0,
+                                              brush=pg.mkBrush(*B_RGB, 150))
         self.share_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#55595f")), ignoreBounds=True)
         self.share_note = pg.TextItem("", color="#9aa0a6", anchor=(0, 0))
         self.share_note.setParentItem(self.share_plot.getViewBox())
@@ -153,8 +152,8 @@ class CompareTimeline(QWidget):
         if c is None:
             return np.zeros(0, np.int64)
         return {"only A": np.flatnonzero(c.only_a > 0), "only B": np.flatnonzero(c.only_b > 0),
-                "action": np.flatnonzero(c.action_disagree), "IDSW A": np.asarray(c.switches_a, np.int64),
-                "IDSW B": np.asarray(c.switches_b, np.int64)}[lane]
+                "action": np.flatnonzero(c.action_disagree), "IDSW A": np.unique(c.switches_a[:, 0]),
+                "IDSW B": np.unique(c.switches_b[:, 0])}[lane]
 
     def refresh_lanes(self) -> None:
         x0, x1, y0, brushes = [], [], [], []

@@ -11,7 +11,8 @@ from PySide6.QtWidgets import (QButtonGroup, QGraphicsRectItem, QHBoxLayout, QLa
                                QSplitter, QVBoxLayout, QWidget)
 
 from stviewer.colors import MUTED, PANEL, track_rgb
-from stviewer.compare.style import ONLY_A, ONLY_B, RUN_PEN_STYLE, STATUS_NAMES, STATUS_RGB
+from stviewer.compare.analysis import status_name
+from stviewer.compare.style import A_RGB, B_RGB, RUN_PEN_STYLE, STATUS_RGB
 from stviewer.views.overlays import LABEL_FONT, _Pool
 from stviewer.views.video_view import VideoView
 
@@ -57,14 +58,15 @@ class DiffBoxOverlay:
                 for i, (x1, y1, x2, y2, score, tid) in enumerate(tracks):
                     tid = int(tid)
                     s = -1 if status is None else int(status[i])
-                    rgb = STATUS_RGB[s] if colour_by == "diff" and s >= 0 else track_rgb(tid)
+                    name = status_name(s) if s >= 0 else "no diff yet"
+                    rgb = STATUS_RGB[name] if colour_by == "diff" and s >= 0 else track_rgb(tid)
                     pen = QPen(QColor(*rgb), 4 if tid == selected.get(run, -1) else 2)
                     pen.setStyle(RUN_PEN_STYLE[run])
                     pen.setCosmetic(True)
                     box = self.boxes.take()
                     box.setPen(pen)
                     box.setRect(QRectF(float(x1), float(y1), float(x2 - x1), float(y2 - y1)))
-                    box.setToolTip(f"{run} #{tid}: {STATUS_NAMES.get(s, 'no diff yet')}")
+                    box.setToolTip(f"{run} #{tid}: {name}")
                     box.setVisible(True)
                     label = self.labels.take()
                     text = f"{run}#{tid}" if prefix else f"#{tid}"
@@ -171,8 +173,7 @@ class CompareView(QWidget):
         self.colour_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.colour_button.toggled.connect(lambda on: self.set_colour_by("diff" if on else "id"))
         row.addWidget(self.colour_button)
-        legend = "  ".join(f"<span style='color:{_rgb_css(STATUS_RGB[s])}'>■</span> {STATUS_NAMES[s]}"
-                           for s in STATUS_NAMES)
+        legend = "  ".join(f"<span style='color:{_rgb_css(rgb)}'>■</span> {name}" for name, rgb in STATUS_RGB.items())
         self.legend = QLabel(legend, toolTip="Box colours; run A is drawn solid, run B dashed")
         # the legend gives way first when the window is narrow (1024 px and less)
         self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -215,7 +216,7 @@ class CompareView(QWidget):
         s = self.session
         a = s.run_a.name if s.run_a is not None else (s.spec_a.describe() if s.spec_a else "—")
         b = s.run_b.name if s.run_b is not None else (s.spec_b.describe() if s.spec_b else "—")
-        a_rgb, b_rgb = _rgb_css(STATUS_RGB[ONLY_A]), _rgb_css(STATUS_RGB[ONLY_B])
+        a_rgb, b_rgb = _rgb_css(A_RGB), _rgb_css(B_RGB)
         if s.mode == "overlay":
             self.pane_a.title.setText(f"<span style='color:{a_rgb}'>A</span> {a} (solid)   "
                                       f"<span style='color:{b_rgb}'>B</span> {b} (dashed)   · α of A")

@@ -8,13 +8,15 @@ a false positive (id 29) on ONLY_B_FRAMES. B's top action differs from A's on AC
 """
 from __future__ import annotations
 
+import gc
 import importlib.util
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-import engine.compare  # noqa: F401  scipy's BLAS pool starts at import: before make_window counts threads
 from engine.cache import ResultsCache
 from engine.results import FrameResult
 
@@ -26,6 +28,29 @@ ACTION_FRAMES = list(range(25, 28))
 ONLY_B_FRAMES = list(range(30, 33))
 DISAGREEMENTS = sorted(set(ONLY_A_FRAMES) | {SWITCH_FRAME} | set(ACTION_FRAMES) | set(ONLY_B_FRAMES))
 FALSE_POSITIVE = (150.0, 180.0, 190.0, 230.0)
+
+
+@pytest.fixture(autouse=True)
+def jobs_end(monkeypatch):
+    """Every background job the comparison starts (stviewer.compare.jobs.Job) has ended by the test's end.
+    (Import this fixture into a test module to use it.)"""
+    from stviewer.compare import jobs
+
+    started = []
+    start = jobs.Job.start
+
+    def recording_start(self, *, threaded=True):
+        started.append(self)
+        start(self, threaded=threaded)
+
+    monkeypatch.setattr(jobs.Job, "start", recording_start)
+    yield started
+    gc.collect()
+    deadline = time.monotonic() + 5
+    running = lambda: [j for j in started if j._thread is not None and not j._thread.isFinished()]  # noqa: E731
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not running(), f"{len(running())} comparison jobs still running"
 
 
 def viewer_conftest():

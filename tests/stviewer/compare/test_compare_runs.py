@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from compare_data import viewer_conftest, write_pair
+from compare_data import jobs_end, viewer_conftest, write_pair  # noqa: F401 (jobs_end: autouse fixture)
 from engine.cache import ResultsCache
 from stviewer.model_identity import model_identity
 

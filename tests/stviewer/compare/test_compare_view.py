@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from compare_data import (ACTION_FRAMES, DISAGREEMENTS, FALSE_POSITIVE, ONLY_A_FRAMES, ONLY_B_FRAMES, SWITCH_FRAME,
+from compare_data import (jobs_end,  # noqa: F401 (autouse fixture)
+                          ACTION_FRAMES, DISAGREEMENTS, FALSE_POSITIVE, ONLY_A_FRAMES, ONLY_B_FRAMES, SWITCH_FRAME,
                           write_pair)
-from stviewer.compare.style import AGREE, ONLY_A, ONLY_B, STATUS_RGB
+from engine.compare.diff import AGREE, ONLY_A, ONLY_B
+from stviewer.compare.style import STATUS_RGB
 
 
 @pytest.fixture
@@ -52,11 +54,11 @@ def test_boxes_coloured_agree_only_a_only_b(comparing):
     assert sorted(view.pane_a.diff_boxes.drawn) == [("A", 11, AGREE), ("A", 12, ONLY_A)]
     assert view.pane_b.diff_boxes.drawn == [("B", 21, AGREE)]
     box = view.pane_a.diff_boxes.boxes.items[1]
-    assert box.pen().color().getRgb()[:3] == STATUS_RGB[ONLY_A]
+    assert box.pen().color().getRgb()[:3] == STATUS_RGB['only in A']
     shown(w, ONLY_B_FRAMES[1])
     assert sorted(view.pane_b.diff_boxes.drawn) == [("B", 21, AGREE), ("B", 22, AGREE), ("B", 29, ONLY_B)]
     fp = [b for b in view.pane_b.diff_boxes.boxes.items if b.isVisible() and b.rect().x() == FALSE_POSITIVE[0]]
-    assert len(fp) == 1 and fp[0].pen().color().getRgb()[:3] == STATUS_RGB[ONLY_B]
+    assert len(fp) == 1 and fp[0].pen().color().getRgb()[:3] == STATUS_RGB['only in B']
     shown(w, 5)
     assert {s for _r, _t, s in view.pane_a.diff_boxes.drawn + view.pane_b.diff_boxes.drawn} == {AGREE}
     view.set_colour_by("id")  # back to per-ID colours: the diff no longer colours the boxes
@@ -87,7 +89,7 @@ def test_next_previous_disagreement_keys(comparing, qtbot):
     c = w.compare_ui.session.comparison
     np.testing.assert_array_equal(c.disagreement_frames, DISAGREEMENTS)
     np.testing.assert_array_equal(c.frames_of("action"), ACTION_FRAMES)
-    np.testing.assert_array_equal(c.switches_a, [SWITCH_FRAME])
+    np.testing.assert_array_equal(c.switches_a[:, 0], [SWITCH_FRAME])
     assert len(c.switches_b) == 0  # B loses object 2 for a while, but keeps its ID: a fragment, no switch
     w.state.set_frame(0)
     visited = []

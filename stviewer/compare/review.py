@@ -1,0 +1,153 @@
+"""ReviewQueue: the review queue of the window's run as a plain QObject (no widgets).
+
+The queue's items, their ranking and their proposals are the engine's (engine.compare.review); this
+model keeps which item is current, what became of each (pending / accepted / rejected), and applies an
+accepted proposal to the label set being edited through the window's one undo stack: the proposal is an
+engine.labels edit (a Change), pushed as the editing UI's own ChangeCommand, so Edit → Undo reverts it
+like any other edit (and the item becomes pending again).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from stviewer.editing.commands import ChangeCommand
+
+PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
+
+
+@dataclass(frozen=True)
+class ReviewEntry:
+    """One item as the dock shows it. ``make_change(labels)`` returns the engine Change of its proposal
+    for a LabelSet (None: the item proposes nothing, accepting only marks it reviewed)."""
+
+    frame: int
+    track_ids: tuple[int, ...]
+    kind: str
+    reason: str
+    score: float
+    proposal: str
+    make_change: Callable | None = None
+
+
+class AcceptProposalCommand(ChangeCommand):
+    """The editing UI's command for one Change, which also marks the queue item accepted (pending on undo)."""
+
+    def __init__(self, editor, change, *, queue: "ReviewQueue", index: int):
+        super().__init__(editor, change, text=f"Review: {change.description}")
+        self.queue = queue
+        self.index = index
+        self.generation = queue.generation  # a later queue's items are not this command's
+
+    def redo(self) -> None:
+        super().redo()
+        self.queue._set_status(self.index, ACCEPTED, generation=self.generation)
+
+    def undo(self) -> None:
+        super().undo()
+        self.queue._set_status(self.index, PENDING, generation=self.generation)
+
+
+class ReviewQueue(QObject):
+    """``editor`` gives the window's stviewer.editing LabelEditor (its ``labels`` and ``stack``) or None:
+    a callable, asked at each accept (the editing UI may be installed after the queue)."""
+
+    itemsChanged = Signal()
+    currentChanged = Signal(int)  # index, -1 for none
+    statusChanged = Signal(int)  # index
+    message = Signal(str)
+
+    def __init__(self, state, *, editor: Callable[[], object] = lambda: None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.state = state
+        self._editor = editor
+        self.entries: list[ReviewEntry] = []
+        self.status: list[str] = []
+        self.current = -1
+        self.run_name: str | None = None
+        self.generation = 0
+
+    # ---- items ------------------------------------------------------------------------------------
+    def set_entries(self, entries: list[ReviewEntry], *, run_name: str | None = None) -> None:
+        self.entries = list(entries)
+        self.generation += 1
+        self.status = [PENDING] * len(self.entries)
+        self.current = -1
+        self.run_name = run_name
+        self.itemsChanged.emit()
+        self.currentChanged.emit(-1)
+
+    def frames(self) -> np.ndarray:
+        """(N,) int64 frame of each item (the timeline marks them)."""
+        return np.array([e.frame for e in self.entries], np.int64)
+
+    def counts(self) -> dict[str, int]:
+        return {s: self.status.count(s) for s in (PENDING, ACCEPTED, REJECTED)}
+
+    # ---- moving -------------------------------------------------------------------------------------
+    def go_to(self, index: int) -> None:
+        """Make item ``index`` current and show it: its frame, its first track selected."""
+        if not self.entries:
+            return
+        index = min(max(int(index), 0), len(self.entries) - 1)
+        self.current = index
+        entry = self.entries[index]
+        self.state.set_frame(entry.frame)
+        if entry.track_ids:
+            self.state.select_track(entry.track_ids[0])
+        self.currentChanged.emit(index)
+
+    def move(self, delta: int) -> None:
+        """N / P: the next (+1) or previous (-1) item."""
+        if self.entries:
+            self.go_to(0 if self.current < 0 else self.current + int(delta))
+
+    def _next_pending(self) -> None:
+        after = [i for i in range(self.current + 1, len(self.entries)) if self.status[i] == PENDING]
+        if after:
+            self.go_to(after[0])
+
+    # ---- deciding ---------------------------------------------------------------------------------
+    def accept(self) -> bool:
+        """Enter: apply the current item's proposal through the undo stack (then go to the next pending)."""
+        i = self.current
+        if not 0 <= i < len(self.entries):
+            return False
+        entry = self.entries[i]
+        if entry.make_change is None:
+            self._set_status(i, ACCEPTED)
+            self._next_pending()
+            return True
+        editor = self._editor()
+        if editor is None or getattr(editor, "labels", None) is None:
+            self.message.emit("pick or create a label set to edit (Labels panel) before accepting proposals")
+            return False
+        try:
+            change = entry.make_change(editor.labels)
+        except (ValueError, KeyError, IndexError) as exc:
+            self.message.emit(f"cannot apply “{entry.proposal}”: {str(exc).strip(chr(39))}")
+            return False
+        editor.stack.push(AcceptProposalCommand(editor, change, queue=self, index=i))
+        if change.message:
+            self.message.emit(change.message)
+        self._next_pending()
+        return True
+
+    def reject(self) -> bool:
+        """Backspace: the item is not a mistake; nothing changes but its status."""
+        i = self.current
+        if not 0 <= i < len(self.entries):
+            return False
+        self._set_status(i, REJECTED)
+        self._next_pending()
+        return True
+
+    def _set_status(self, index: int, status: str, *, generation: int | None = None) -> None:
+        if generation is not None and generation != self.generation:
+            return
+        if 0 <= index < len(self.status) and self.status[index] != status:
+            self.status[index] = status
+            self.statusChanged.emit(index)

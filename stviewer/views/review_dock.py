@@ -1,0 +1,134 @@
+"""The review queue dock: the run's suspicious places, most suspicious first, each with its reason and
+proposal. Enter accepts (the proposal goes through the undo stack), Backspace rejects, N / P move; the
+keys act while the dock has focus, so they never collide with the editing keys of the video view."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from stviewer.colors import MUTED
+from stviewer.compare.review import ACCEPTED, PENDING, REJECTED, ReviewQueue
+
+COLUMNS = ("#", "frame", "kind", "tracks", "why", "proposal")
+STATUS_MARK = {PENDING: "", ACCEPTED: "✓", REJECTED: "✗"}
+STATUS_RGB = {PENDING: (230, 230, 230), ACCEPTED: (120, 210, 140), REJECTED: (140, 140, 140)}
+KEYS = {"accept": (Qt.Key.Key_Return, Qt.Key.Key_Enter), "reject": (Qt.Key.Key_Backspace,),
+        "next": (Qt.Key.Key_N,), "previous": (Qt.Key.Key_P,)}
+
+
+class ReviewDock(QWidget):
+    """The widget inside the "Review queue" dock."""
+
+    def __init__(self, queue: ReviewQueue, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.queue = queue
+        self.summary = QLabel("")
+        self.summary.setContentsMargins(6, 3, 6, 3)
+        self.summary.setWordWrap(True)
+        self.tree = QTreeWidget()
+        self.tree.setColumnCount(len(COLUMNS))
+        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)  # thousands of items stay fast
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.tree.header()
+        header.setStretchLastSection(True)
+        for i in range(len(COLUMNS) - 2):
+            header.setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COLUMNS.index("why"), QHeaderView.ResizeMode.Interactive)
+        self.tree.setColumnWidth(COLUMNS.index("why"), 200)
+        self.tree.currentItemChanged.connect(self._on_current_item)
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(4, 2, 4, 2)
+        self.accept_button = QPushButton("Accept ⏎")
+        self.reject_button = QPushButton("Reject ⌫")
+        self.prev_button = QPushButton("◀ P")
+        self.next_button = QPushButton("N ▶")
+        for button, slot in ((self.accept_button, queue.accept), (self.reject_button, queue.reject),
+                             (self.prev_button, lambda: queue.move(-1)), (self.next_button, lambda: queue.move(1))):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(lambda _c=False, s=slot: s())
+            buttons.addWidget(button)
+        hint = QLabel("keys work while this list has focus")
+        hint.setStyleSheet(f"color: {MUTED};")
+        buttons.addStretch(1)
+        buttons.addWidget(hint)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        box.addWidget(self.summary)
+        box.addWidget(self.tree, 1)
+        box.addLayout(buttons)
+        self.actions: dict[str, QAction] = {}
+        for name, keys in KEYS.items():
+            action = QAction(name, self, shortcuts=[QKeySequence(k) for k in keys])
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect({"accept": queue.accept, "reject": queue.reject,
+                                      "next": lambda: queue.move(1), "previous": lambda: queue.move(-1)}[name])
+            self.addAction(action)
+            self.actions[name] = action
+        queue.itemsChanged.connect(self.refresh)
+        queue.statusChanged.connect(self._on_status)
+        queue.currentChanged.connect(self._on_current)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        items = []
+        for i, e in enumerate(self.queue.entries):
+            tracks = ", ".join(f"#{t}" for t in e.track_ids)
+            item = QTreeWidgetItem([str(i + 1), str(e.frame), e.kind, tracks, e.reason, e.proposal or "—"])
+            item.setToolTip(COLUMNS.index("why"), e.reason)
+            item.setToolTip(COLUMNS.index("proposal"), e.proposal or "nothing to apply: accept marks it reviewed")
+            for c in (0, 1):
+                item.setTextAlignment(c, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            items.append(item)
+        self.tree.addTopLevelItems(items)
+        for i in range(len(items)):
+            self._paint(i)
+        self.tree.blockSignals(False)
+        self._update_summary()
+
+    def _paint(self, index: int) -> None:
+        item = self.tree.topLevelItem(index)
+        if item is None:
+            return
+        status = self.queue.status[index]
+        item.setText(0, f"{STATUS_MARK[status]} {index + 1}".strip())
+        brush = QBrush(QColor(*STATUS_RGB[status]))
+        for c in range(len(COLUMNS)):
+            item.setForeground(c, brush)
+            font = item.font(c)
+            font.setStrikeOut(status == REJECTED)
+            item.setFont(c, font)
+
+    def _on_status(self, index: int) -> None:
+        self._paint(index)
+        self._update_summary()
+
+    def _update_summary(self) -> None:
+        q = self.queue
+        if not q.entries:
+            self.summary.setText("no review items" if q.run_name else "no run to review")
+            return
+        c = q.counts()
+        self.summary.setText(f"<b>{len(q.entries)}</b> items for run <b>{q.run_name}</b> — {c[PENDING]} to review, "
+                             f"{c[ACCEPTED]} accepted, {c[REJECTED]} rejected")
+
+    def _on_current(self, index: int) -> None:
+        item = self.tree.topLevelItem(index) if index >= 0 else None
+        if item is not None and self.tree.currentItem() is not item:
+            self.tree.blockSignals(True)
+            self.tree.setCurrentItem(item)
+            self.tree.blockSignals(False)
+            self.tree.scrollToItem(item)
+
+    def _on_current_item(self, item, _previous) -> None:
+        if item is not None:
+            index = self.tree.indexOfTopLevelItem(item)
+            if index != self.queue.current:
+                self.queue.go_to(index)
