@@ -13,7 +13,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--labels", metavar="NAME", help="label set to write as gt: OUT/SEQ/gt/gt.txt + seqinfo.ini")
     what.add_argument("--run", metavar="NAME", help="run to write as a 10-column results file OUT/SEQ.txt")
     parser.add_argument("--as-results", action="store_true",
-                        help="with --labels: write the label set as a results file (OUT/SEQ.txt) instead of gt")
+                        help="with --labels: write the label set as a results file (OUT/SEQ.txt) instead of gt: the "
+                             "rows TrackEval scores (class 1, consider flag set), as a perfect tracker would report")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder (created)")
     parser.add_argument("--name", default=None, metavar="SEQ",
                         help="sequence name (default: the video's file name without extension, or its seqinfo name)")

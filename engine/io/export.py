@@ -139,11 +139,19 @@ def label_set_gt_records(label_set: "LabelSet") -> MOTRecords:
     return MOTRecords(values=values[order], kind="gt")
 
 
-def label_set_results_records(label_set: "LabelSet") -> MOTRecords:
-    """10-column results rows of a label set (confidence 1, world coordinates -1)."""
+def label_set_results_records(label_set: "LabelSet", *, scored_only: bool = True) -> MOTRecords:
+    """10-column results rows of a label set (confidence 1, world coordinates -1).
+
+    ``scored_only`` (default): only the rows TrackEval scores (class 1 pedestrian, consider flag set),
+    i.e. what a tracker reproducing the annotation perfectly reports: such a file scored against the
+    exported gt gives MOTA 1.0 (an ignored or non-pedestrian box in results would count as a false
+    positive, a distractor's would be removed)."""
     gt = label_set_gt_records(label_set)
-    values = np.full((len(gt), 10), -1.0)
-    values[:, :6] = gt.values[:, :6]
+    rows = gt.values
+    if scored_only:
+        rows = rows[(rows[:, 6] != 0) & (rows[:, 7] == 1)]
+    values = np.full((len(rows), 10), -1.0)
+    values[:, :6] = rows[:, :6]
     values[:, 6] = 1.0
     return MOTRecords(values=values, kind="results")
 

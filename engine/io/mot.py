@@ -154,8 +154,9 @@ def ltwh_reproducing(xyxy: np.ndarray, *, dtype=np.float64) -> np.ndarray:
     ``internal_to_mot`` alone is lossless but prints float noise: a gt box imported from
     "340.829,79.5,87.662,244.25" has x2 = 339.829 + 87.662 rounded, and x2 - x1 prints as
     87.66199999999998. This picks, per value, the shortest decimal that still reproduces the stored
-    box bit for bit, so exported text equals the imported text and nothing is ever rounded away
-    (where no shorter decimal reproduces it, the exact ``internal_to_mot`` value is kept).
+    box bit for bit, so exported text equals the imported text and nothing is ever rounded away.
+    Where no float64 reproduces a corner (x1 = 1/3: 1/3 + 1 must round; or a far corner that no
+    near + size sum lands on), the nearest value is kept: within an ulp (~1e-14 px).
     """
     xyxy = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
     target = xyxy.astype(dtype)
@@ -181,6 +182,18 @@ def _shortest_where(values: np.ndarray, ok) -> np.ndarray:
             break
         with np.errstate(over="ignore", invalid="ignore"):
             candidate = np.where(todo, np.round(values, decimals), values)
+            good = todo & ok(candidate)
+        out[good] = candidate[good]
+        todo &= ~good
+    # No short decimal: the value itself or a neighbour a few ulps away (a sum rounds; some neighbour
+    # lands exactly). If none does (e.g. x1 = 1/3 cannot survive left = x1 + 1), the exact value stays.
+    for steps in (0, 1, -1, 2, -2):
+        if not todo.any():
+            break
+        candidate = values.copy()
+        for _ in range(abs(steps)):
+            candidate = np.nextafter(candidate, np.inf if steps > 0 else -np.inf)
+        with np.errstate(over="ignore", invalid="ignore"):
             good = todo & ok(candidate)
         out[good] = candidate[good]
         todo &= ~good

@@ -87,7 +87,7 @@ def gt_label_rows(gt: MOTRecords, *, num_frames: int) -> np.ndarray:
     visibility = gt.visibility
     if visibility is not None:
         checks.append((~((visibility >= 0) & (visibility <= 1)),
-                       lambda r: f"visibility {visibility[r]!r} outside [0, 1]", "visibility"))
+                       lambda r: f"visibility {float(visibility[r])!r} outside [0, 1]", "visibility"))
     for mask, message, rule in checks:
         bad = np.flatnonzero(mask)
         if bad.size:
