@@ -100,12 +100,17 @@ def write_label_set(cache: "ResultsCache", label_set: "LabelSet", *, journal_id:
         sets.move(staging, name)
 
 
+MAX_LABEL_ROWS = 16_000_000  # 16x the 1M-box sets the editor is built for; more is a damaged file
+
+
 def _read(g, key: str, dtype, shape: tuple, where: str) -> np.ndarray:
     if key not in g:
         raise CacheCorruptError(f"{where}: dataset {key!r} missing")
     d = g[key]
     if d.ndim != 1 + len(shape) or tuple(d.shape[1:]) != shape:
         raise CacheCorruptError(f"{where}: dataset {key!r} has shape {d.shape}, expected (N,{shape})")
+    if d.shape[0] > MAX_LABEL_ROWS:  # checked before reading: the shape is all a bomb would need
+        raise CacheCorruptError(f"{where}: dataset {key!r} claims {d.shape[0]} rows (limit {MAX_LABEL_ROWS})")
     try:
         return np.asarray(d[()], dtype=dtype)
     except (TypeError, ValueError) as exc:
@@ -128,7 +133,7 @@ def read_label_set(cache: "ResultsCache", name: str) -> tuple["LabelSet", str, i
     """(label set, journal_id, journal_seq) of stored set ``name`` (format 1 or 2).
 
     KeyError if absent; CacheCorruptError naming the file and the rule for damaged contents."""
-    from engine.labels.model import MAX_TRACK_ID, ROW_WIDTH, LabelSet, Track, BoxKind
+    from engine.labels.model import ROW_WIDTH, BoxKind, LabelSet, tracks_from_columns
 
     if name not in cache.label_set_names:
         raise KeyError(f"{cache.path}: no label set named {name!r} (label sets: {cache.label_set_names})")
@@ -169,36 +174,19 @@ def read_label_set(cache: "ResultsCache", name: str) -> tuple["LabelSet", str, i
         raise
     except (OSError, KeyError, RuntimeError, ValueError, TypeError) as exc:
         raise CacheCorruptError(f"{where}: unreadable ({exc})") from None
-    n = cols[LABEL_FRAMES].shape[0]
-    if any(v.shape[0] != n for v in cols.values()):
-        raise CacheCorruptError(f"{where}: row columns have different lengths")
-    ends = table[:, 2]
-    if len(table) and (ends[-1] != n or (np.diff(np.r_[0, ends]) <= 0).any()):
-        raise CacheCorruptError(f"{where}: track table row ends are not increasing up to {n}")
-    if not len(table) and n:
-        raise CacheCorruptError(f"{where}: {n} rows but no tracks")
-    ids = table[:, 0]
-    if len(ids) and ((ids < 1).any() or (ids > MAX_TRACK_ID).any() or (np.diff(ids) <= 0).any()):
-        raise CacheCorruptError(f"{where}: track IDs must be increasing integers in [1, {MAX_TRACK_ID}]")
     if not isinstance(class_names, dict):
         raise CacheCorruptError(f"{where}: class_names must be a JSON object")
     by_track: dict[int, list[int]] = {}
     for tid, fr in outside.tolist():
         by_track.setdefault(int(tid), []).append(int(fr))
-    if set(by_track) - set(ids.tolist()):
-        raise CacheCorruptError(f"{where}: outside markers of unknown track IDs")
-    tracks = []
-    start = 0
     try:
-        for tid, cid, end in table.tolist():
-            s = slice(start, end)
-            tracks.append(Track.build(track_id=tid, class_id=cid, frames=cols[LABEL_FRAMES][s],
-                                      boxes=cols[LABEL_BOXES][s], kinds=cols[LABEL_KINDS][s],
-                                      model_boxes=cols[LABEL_MODEL_BOXES][s],
-                                      visibility=cols[LABEL_VISIBILITY][s],
-                                      consider=cols[LABEL_CONSIDER][s] != 0,
-                                      outside=sorted(by_track.get(tid, ())), num_frames=video.num_frames))
-            start = end
+        if len(table) and (np.diff(table[:, 0]) <= 0).any():
+            raise ValueError("track IDs must be increasing")
+        tracks = tracks_from_columns(
+            track_ids=table[:, 0], class_ids=table[:, 1], row_ends=table[:, 2], frames=cols[LABEL_FRAMES],
+            boxes=cols[LABEL_BOXES], kinds=cols[LABEL_KINDS], model_boxes=cols[LABEL_MODEL_BOXES],
+            visibility=cols[LABEL_VISIBILITY], consider=cols[LABEL_CONSIDER] != 0,
+            outside={t: sorted(f) for t, f in by_track.items()}, num_frames=video.num_frames)
         ls = LabelSet(name=name, num_frames=video.num_frames, width=width, height=height,
                       class_names={int(k): str(v) for k, v in class_names.items()}, source_run=source_run,
                       note=note, tracks=tracks)

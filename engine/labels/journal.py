@@ -208,8 +208,12 @@ class LabelJournal:
         except sqlite3.Error as exc:
             raise JournalError(f"{path}: cannot open the label journal ({exc})") from None
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # only takes effect on a new file: lets
+            conn.execute("PRAGMA journal_mode=WAL")          # truncate() return a big snapshot's pages
             conn.execute("PRAGMA synchronous=FULL")
+            # No checkpoint inside an autosave's commit (copying the WAL into the database and fsyncing
+            # it would make that one autosave slow): checkpoints run in truncate() (after a save) and close().
+            conn.execute("PRAGMA wal_autocheckpoint=0")
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             conn.execute("CREATE TABLE IF NOT EXISTS entries (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
@@ -241,6 +245,10 @@ class LabelJournal:
     def close(self) -> None:
         """Close (queued entries that were not flushed are dropped: flush first)."""
         if self._conn is not None:
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:
+                pass  # a read-only or full disk: the WAL stays, and is replayed as it is
             self._conn.close()
             self._conn = None
 
@@ -304,6 +312,7 @@ class LabelJournal:
         conn = self._require()
         try:
             conn.execute("DELETE FROM entries WHERE label_set = ? AND seq <= ?", (label_set_name, int(upto_seq)))
+            conn.executescript("PRAGMA incremental_vacuum;")  # execute() would free one page per call
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error as exc:
             raise JournalError(f"{self.path}: cannot truncate the label journal ({exc})") from None

@@ -104,8 +104,9 @@ def _v2(**override):
     (_v2(boxes=np.array([[0, 0, 10, 10], [0, 0, np.nan, 10], [0, 0, 10, 10]])), "finite"),
     (_v2(frames=np.array([0, 1, NUM_FRAMES + 1000])), "frame out of range"),
     (_v2(frames=np.array([0, 2, 1])), "strictly increasing"),
-    (_v2(tracks=np.array([[2**40, 1, 3]])), "track IDs"),
-    (_v2(tracks=np.array([[0, 1, 3]])), "track IDs"),
+    (_v2(tracks=np.array([[2**40, 1, 3]])), "track ID must be in"),
+    (_v2(tracks=np.array([[0, 1, 3]])), "track ID must be in"),
+    (_v2(tracks=np.array([[7, 1, 1], [7, 1, 3]])), "track IDs must be increasing"),
     (_v2(tracks=np.array([[7, 1, 10**12]])), "row ends"),
     (_v2(tracks=np.array([[7, 1, 2], [8, 1, 1]])), "row ends"),
     (_v2(tracks=np.array([[7, -5, 3]])), "class id"),
@@ -134,3 +135,13 @@ def test_hostile_label_sets_are_refused_naming_the_file(cache_path, group, match
         with pytest.raises(CacheCorruptError, match=match) as info:
             read_label_set(cache, "evil")
         assert str(cache_path) in str(info.value) and "'evil'" in str(info.value)
+
+
+def test_an_absurd_row_count_is_refused_before_reading(cache_path):
+    with h5py.File(cache_path, "r+", libver="latest") as f:
+        g = f["label_sets"].create_group("bomb")
+        g.create_dataset("rows", shape=(10**11, 7), dtype=np.float64, chunks=(1024, 7), compression="gzip")
+    with ResultsCache.open(cache_path) as cache:
+        with pytest.raises(CacheCorruptError, match="claims 100000000000 rows") as info:
+            read_label_set(cache, "bomb")
+        assert str(cache_path) in str(info.value)
