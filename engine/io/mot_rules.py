@@ -110,6 +110,13 @@ class ViolationLog:
         if len(self.kept) < self.limit:
             self.kept.append(violation)
 
+    def count_more(self, count: int, severity: str = "error") -> None:
+        """Count ``count`` further violations without keeping them (beyond what will be shown)."""
+        if severity == "error":
+            self.errors += int(count)
+        else:
+            self.warnings += int(count)
+
     @property
     def total(self) -> int:
         return self.errors + self.warnings
@@ -216,11 +223,11 @@ def scan_mot_text(text: str, *, path: str | os.PathLike | None, kind: Kind, seq_
             report(line_number, "columns", f"{count} columns, but line {first_line} has {num_columns} "
                                            "(one column count per file)")
             continue
-        if trackeval_text and not _PLAIN_FRAME.fullmatch(fields[0]):
+        frame_value = _parse_float(fields[0]) if trackeval_text else None
+        if (frame_value is not None and frame_value >= 1 and frame_value.is_integer()
+                and not _PLAIN_FRAME.fullmatch(fields[0])):  # other frame values: the numeric rules speak
             report(line_number, "frame", f"frame written as {fields[0]!r}: TrackEval only accepts the plain "
                                          "integers '1'..'seqLength' (no sign, decimals or leading zeros)")
-            if log is not None and _parse_float(fields[0]) is None:
-                continue
         pending.append(fields)
         pending_lines.append(line_number)
         if len(pending) >= _CHUNK_LINES:
@@ -267,8 +274,11 @@ def _check_values(values: np.ndarray, lines: np.ndarray, *, kind: Kind, seq_leng
     bad = np.zeros(len(values), bool)
 
     def rule(mask: np.ndarray, name: str, message: Callable[[int], str], severity: str = "error") -> None:
-        for row in _first(mask & ~bad, limit):
+        rows = np.flatnonzero(mask & ~bad)
+        for row in rows[:limit]:
             report(int(lines[row]), name, message(int(row)), severity)
+        if log is not None and len(rows) > limit:
+            log.count_more(len(rows) - limit, severity)
         if severity == "error":
             bad[:] |= mask
 
@@ -327,14 +337,14 @@ def _check_values(values: np.ndarray, lines: np.ndarray, *, kind: Kind, seq_leng
                            "anything above 1 (write -1, or 1 for pedestrian)")
     keep = ~bad
     if kind != "det":
-        _check_duplicates(values, lines, keep, report, limit)
+        _check_duplicates(values, lines, keep, report, limit, log)
     if not keep.all():
         values, lines = values[keep], lines[keep]
     return values, lines
 
 
 def _check_duplicates(values: np.ndarray, lines: np.ndarray, keep: np.ndarray, report: Callable,
-                      limit: int) -> None:
+                      limit: int, log: ViolationLog | None) -> None:
     """(frame, id) pairs that repeat, compared as int64 pairs (never packed into one number)."""
     rows = np.flatnonzero(keep)
     if rows.size < 2:
@@ -349,6 +359,8 @@ def _check_duplicates(values: np.ndarray, lines: np.ndarray, keep: np.ndarray, r
         report(int(lines[second]), "duplicate-id",
                f"duplicate (frame {int(values[second, 0])}, id {int(values[second, 1])}), first on line "
                f"{int(lines[first])} (TrackEval aborts on an id twice in one frame)")
+    if log is not None and same.size > limit:
+        log.count_more(same.size - limit)
     if same.size:
         keep[rows[order[same + 1]]] = False
 
