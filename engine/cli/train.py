@@ -1,7 +1,12 @@
-"""`stv train`: train a model on a synthetic benchmark or UCF-101/HMDB-51 (single process or torchrun).
+"""`stv train`: train a model on a synthetic benchmark, UCF-101/HMDB-51 or MOT17 (one process or torchrun).
 
     stv train --config tiny --data DIR [--epochs E] [--out DIR] [--resume] [--no-attention]
-    torchrun --nproc-per-node N -m engine.cli.train --config tiny --data DIR ...
+    stv train --config paper --data UCF-101 --split 1 --backbone-weights resnet50.pth --workers 8
+    torchrun --nproc-per-node N -m engine.cli.main train --config paper --data DIR ...
+
+UCF-101 / HMDB-51 trees and MOT sequences are streamed (decoded by --workers processes, a random
+window and augmentation per clip and epoch); a synthetic benchmark is decoded once into memory
+unless --stream.
 
 Defaults are the paper's recipe: Adam, lr 1e-4 divided by 10 every 30 epochs, batch 16 for
 action-only data and 8 when tracking targets are present (global, split over the ranks).
@@ -14,7 +19,18 @@ import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, help="stv make-synthetic folder, or a UCF-101/HMDB-51 tree")
+    parser.add_argument("--data", required=True,
+                        help="stv make-synthetic folder, a UCF-101/HMDB-51 tree, or MOT17 sequences (train/)")
+    parser.add_argument("--split", type=int, default=1, choices=(1, 2, 3),
+                        help="official UCF-101/HMDB-51 train/test split (default 1)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="DataLoader processes decoding clips (default 0: in the training process)")
+    parser.add_argument("--stream", action="store_true",
+                        help="stream a synthetic benchmark too (default: decoded once and cached in memory)")
+    parser.add_argument("--backbone-weights", default=None, metavar="PTH",
+                        help="torchvision ImageNet ResNet state_dict file (e.g. resnet50.pth) for the encoder")
+    parser.add_argument("--amp-dtype", default="float16", choices=("float16", "bfloat16"),
+                        help="mixed-precision dtype on CUDA (default float16, with loss scaling)")
     parser.add_argument("--config", default="tiny", help="model preset: tiny or paper (default tiny)")
     parser.add_argument("--out", default="runs/train", help="run folder: model.pt, train_state.pt, logs")
     parser.add_argument("--epochs", type=int, default=60, help="total epochs (default 60)")
@@ -73,7 +89,9 @@ def run(args: argparse.Namespace) -> int:
             batch_size=args.batch_size, seed=args.seed, no_attention=args.no_attention,
             windows_per_clip=args.windows_per_clip, max_clips=args.max_clips, device=args.device,
             amp=not args.no_amp, resume=args.resume, progress=not args.no_progress and sys.stderr.isatty(),
-            val_data=args.val_data, hflip=args.hflip, loss_weights=weights, config_overrides=overrides)
+            val_data=args.val_data, hflip=args.hflip, loss_weights=weights, config_overrides=overrides,
+            workers=args.workers, split=args.split, stream=True if args.stream else None,
+            backbone_weights=args.backbone_weights, amp_dtype=args.amp_dtype)
         result = train(settings)
     except (ValueError, OSError, TrainStateError, TypeError) as exc:
         print(f"stv train: {exc}", file=sys.stderr)

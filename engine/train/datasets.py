@@ -109,8 +109,26 @@ def open_dataset(data: str | Path, *, config: Any, split: str, windows_per_clip:
 
 def load_training_clips(data: str | Path, *, config: Any, out: Path, ctx: DistributedContext,
                         windows_per_clip: int = 1, max_clips: int | None = None, progress: bool = False,
-                        say: Callable[[str], None] = print) -> TrainingClips:
+                        say: Callable[[str], None] = print, stream: bool | None = None, fold: int = 1,
+                        seed: int = 0) -> Any:
+    """The training data set of ``data``: StreamingClips (decoded on the fly) for UCF-101 / HMDB-51 /
+    MOT trees, or when ``stream`` is True; else the in-memory TrainingClips (a saved file, or a
+    synthetic benchmark decoded once and cached in ``out``)."""
     data = Path(data)
+    if stream is None:
+        from engine.data.synthetic import is_benchmark
+
+        stream = data.is_dir() and not is_benchmark(data)
+    if stream:
+        if not data.is_dir():
+            raise FileNotFoundError(f"{data}: no such data folder (only a data folder can be streamed)")
+        from engine.train.streaming import open_streaming_clips
+
+        clips = open_streaming_clips(data, config=config, fold=fold, seed=seed, max_clips=max_clips,
+                                     windows_per_clip=windows_per_clip)
+        say(f"streaming {len(clips)} training clips from {data} ({clips.dataset_name}, split {fold}): "
+            f"a random window and augmentation per clip and epoch")
+        return clips
     if data.is_file():  # an already built TrainingClips file
         clips = TrainingClips.load(data, key=None)
         if clips is None:
@@ -174,9 +192,9 @@ def describe_training_data(data: str | Path, clips: Any) -> list[dict[str, Any]]
 
     data = Path(data)
     windows = int(len(clips))
-    sources = getattr(clips, "targets", {}).get("source") if hasattr(clips, "targets") else None
+    sources = clips.targets.get("source") if isinstance(getattr(clips, "targets", None), dict) else None
     videos = int(len(torch.unique(sources))) if sources is not None else getattr(clips, "num_videos", None)
-    if data.is_dir() and is_benchmark(data):
+    if data.is_dir() and is_benchmark(data):  # streamed or cached
         name, synthetic = "synthetic", True
     elif data.is_file():
         name, synthetic = "clips-file", bool(getattr(clips, "synthetic", False))

@@ -5,9 +5,18 @@ Recipe defaults are the paper's (section 4.1): Adam, lr 1e-4 divided by 10 every
 action + tracking objective runs at the tracking batch size, the paper's memory-bound one). The
 batch size is global: each of N ranks takes batch / N clips.
 
-Exact resume: clips are visited in the order of a DistributedSampler (seed + epoch), the data
-loader has no worker processes, and the training state saved after every epoch carries the RNG
-states, so 2 epochs straight and 1 epoch + ``--resume`` 1 epoch give identical weights.
+Data: a UCF-101 / HMDB-51 tree or MOT sequences stream (engine.train.streaming: decoded by the
+DataLoader's ``workers`` processes, a fresh random window + augmentation per clip and epoch); a
+synthetic benchmark (the demo's CPU recipe) or a saved TrainingClips file is decoded once and cached
+in memory (``stream=True`` streams a synthetic benchmark too).
+
+Exact resume: clips are visited in the order of a DistributedSampler (seed + epoch), streamed
+windows and augmentation depend only on (seed, epoch, index), not on the worker, and the training
+state saved after every epoch carries the RNG states, so 2 epochs straight and 1 epoch +
+``--resume`` 1 epoch give identical weights.
+
+Data sets without action labels (MOT17) train a single placeholder action class whose loss is masked
+(labels -1). ``backbone_weights`` starts the encoder from a torchvision ImageNet ResNet state_dict file.
 """
 from __future__ import annotations
 
@@ -33,7 +42,9 @@ ACTION_BATCH = 16
 TRACKING_BATCH = 8
 # settings a resumed run must share with the run it continues
 RESUME_KEYS = ("config", "data", "no_attention", "lr", "lr_step", "lr_gamma", "batch_size", "seed",
-               "windows_per_clip", "max_clips", "loss_weights", "weight_decay", "config_overrides", "hflip")
+               "windows_per_clip", "max_clips", "loss_weights", "weight_decay", "config_overrides", "hflip",
+               "split", "stream", "amp_dtype")
+AMP_DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
 @dataclass
@@ -52,7 +63,12 @@ class TrainSettings:
     windows_per_clip: int = 1
     max_clips: int | None = None
     device: str = "auto"
-    amp: bool = True               # autocast + GradScaler, CUDA only
+    amp: bool = True               # autocast (+ GradScaler for float16), CUDA only
+    amp_dtype: str = "float16"     # autocast dtype: float16 or bfloat16
+    workers: int = 0               # DataLoader worker processes decoding clips
+    split: int = 1                 # UCF-101 / HMDB-51 official split 1, 2 or 3
+    stream: bool | None = None     # None: stream real data sets, cache synthetic ones; True/False forces
+    backbone_weights: str | None = None  # torchvision ImageNet ResNet state_dict file for the encoder
     resume: bool = False
     progress: bool = True
     val_data: str | None = None
@@ -96,6 +112,12 @@ def train(settings: TrainSettings, *, ctx: DistributedContext | None = None,
     from engine.config import get_config
     from engine.model import build_model, save_checkpoint
 
+    if settings.amp_dtype not in AMP_DTYPES:
+        raise ValueError(f"amp_dtype must be one of {sorted(AMP_DTYPES)}, got {settings.amp_dtype!r}")
+    if settings.split not in (1, 2, 3):
+        raise ValueError(f"split must be 1, 2 or 3 (the official UCF-101 / HMDB-51 splits), got {settings.split}")
+    if settings.workers < 0:
+        raise ValueError(f"workers must be >= 0, got {settings.workers}")
     own_ctx = ctx is None
     ctx = ctx or init_distributed(device=settings.device)
     out = Path(settings.out)
@@ -124,7 +146,8 @@ def train(settings: TrainSettings, *, ctx: DistributedContext | None = None,
 
             clips = load_training_clips(settings.data, config=base_config, out=out, ctx=ctx,
                                         windows_per_clip=settings.windows_per_clip, max_clips=settings.max_clips,
-                                        progress=settings.progress and ctx.is_main, say=say)
+                                        progress=settings.progress and ctx.is_main, say=say,
+                                        stream=settings.stream, fold=settings.split, seed=settings.seed)
         class_names = list(clips.class_names)
         from engine.train.datasets import describe_training_data
 
@@ -137,21 +160,27 @@ def train(settings: TrainSettings, *, ctx: DistributedContext | None = None,
         per_rank = batch_size // ctx.world_size
 
         seed_everything(settings.seed)  # the same initial weights on every rank, whatever building clips drew
-        model = build_model(config).to(ctx.device)
+        model = build_model(config)
+        if settings.backbone_weights and not (settings.resume and state_path.is_file()):
+            report = load_backbone_weights(model, settings.backbone_weights)
+            say(f"encoder from {settings.backbone_weights}: {len(report.loaded)} tensors loaded, "
+                f"{len(report.missing)} left at init (spatial attention), {len(report.ignored)} ignored (classifier)")
+        model = model.to(ctx.device)
         if ctx.distributed:
             from torch.nn.parallel import DistributedDataParallel
 
-            model = DistributedDataParallel(model, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None,
-                                            find_unused_parameters=not tracking)
+            # every parameter is in every step's graph (see unused_heads_term), as DDP's reducer needs
+            model = DistributedDataParallel(model, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
         optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
         scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=settings.lr_step, gamma=settings.lr_gamma)
         use_amp = settings.amp and ctx.device.type == "cuda"
-        scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+        amp_dtype = AMP_DTYPES[settings.amp_dtype]
+        scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
         weights = LossWeights(**settings.loss_weights)
         clips.hflip = settings.hflip
         sampler = torch.utils.data.DistributedSampler(clips, num_replicas=ctx.world_size, rank=ctx.rank,
                                                       shuffle=True, seed=settings.seed, drop_last=True)
-        loader = torch.utils.data.DataLoader(clips, batch_size=per_rank, sampler=sampler, num_workers=0,
+        loader = torch.utils.data.DataLoader(clips, batch_size=per_rank, sampler=sampler, num_workers=settings.workers,
                                              drop_last=True, pin_memory=ctx.device.type == "cuda")
         if len(loader) == 0:
             raise ValueError(f"{settings.data}: {len(clips)} training clips are fewer than one batch of {batch_size}")
@@ -171,7 +200,7 @@ def train(settings: TrainSettings, *, ctx: DistributedContext | None = None,
             _unwrap(model).load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
-            if use_amp and state["scaler"]:
+            if scaler.is_enabled() and state["scaler"]:
                 scaler.load_state_dict(state["scaler"])
             restore_rng_state(state["rng"])
             start_epoch = int(state["epoch"])
@@ -186,16 +215,20 @@ def train(settings: TrainSettings, *, ctx: DistributedContext | None = None,
         began = time.perf_counter()
         for epoch in range(start_epoch, settings.epochs):
             sampler.set_epoch(epoch)
+            if hasattr(clips, "set_epoch"):
+                clips.set_epoch(epoch)  # before iterating: the workers copy the dataset when the epoch starts
             model.train()
             epoch_start = time.perf_counter()
-            sums: dict[str, float] = {"loss": 0.0, "correct": 0.0, "clips": 0.0, "batches": 0.0}
+            sums: dict[str, float] = {"loss": 0.0, "correct": 0.0, "clips": 0.0, "batches": 0.0, "labelled": 0.0}
             bar = progress_bar(loader, enabled=settings.progress and ctx.is_main, total=len(loader),
                                desc=f"epoch {epoch + 1}/{settings.epochs}")
             for batch in bar:
                 batch = {k: v.to(ctx.device, non_blocking=True) for k, v in batch.items()}
-                with torch.autocast(device_type=ctx.device.type, dtype=torch.float16, enabled=use_amp):
+                with torch.autocast(device_type=ctx.device.type, dtype=amp_dtype, enabled=use_amp):
                     output = model(batch["clip"])
                 total, parts = compute_losses(output, batch, weights=weights)
+                if ctx.distributed and not tracking:
+                    total = total + unused_heads_term(output)
                 if not math.isfinite(float(total.detach())):
                     raise FloatingPointError(f"non-finite loss at epoch {epoch + 1}: {parts}")
                 optimizer.zero_grad(set_to_none=True)
@@ -206,7 +239,9 @@ def train(settings: TrainSettings, *, ctx: DistributedContext | None = None,
                 sums["loss"] += float(total.detach()) * n
                 for name, value in parts.items():
                     sums[name] = sums.get(name, 0.0) + value * n
-                sums["correct"] += float((output.action_logits.argmax(1) == batch["label"]).sum())
+                labelled = batch["label"] >= 0
+                sums["correct"] += float((output.action_logits.argmax(1) == batch["label"])[labelled].sum())
+                sums["labelled"] = sums.get("labelled", 0.0) + float(labelled.sum())
                 sums["clips"] += n
                 sums["batches"] += 1
                 if hasattr(bar, "set_postfix"):
@@ -216,7 +251,7 @@ def train(settings: TrainSettings, *, ctx: DistributedContext | None = None,
             sums = all_reduce_sums(ctx, sums)
             seconds = time.perf_counter() - epoch_start
             stats = {"epoch": float(epoch + 1), "epochs": float(settings.epochs),
-                     "loss": sums["loss"] / sums["clips"], "accuracy": sums["correct"] / sums["clips"],
+                     "loss": sums["loss"] / sums["clips"], "accuracy": sums["correct"] / max(sums["labelled"], 1.0),
                      "clips_per_s": sums["clips"] / max(seconds, 1e-9), "lr": optimizer.param_groups[0]["lr"],
                      "seconds": seconds}
             for name in ("action", "heatmap", "size", "offset", "reid", "track_action"):
@@ -232,7 +267,7 @@ def train(settings: TrainSettings, *, ctx: DistributedContext | None = None,
                                 extra={"training": {"epochs": epoch + 1, "settings": current,
                                                     "last_epoch": stats}, "trained_on": trained_on})
                 save_train_state(state_path, model=_unwrap(model), optimizer=optimizer, scheduler=scheduler,
-                                 scaler=scaler if use_amp else None, epoch=epoch + 1, settings=current,
+                                 scaler=scaler if scaler.is_enabled() else None, epoch=epoch + 1, settings=current,
                                  history=history)
                 (out / "history.json").write_text(json.dumps(history, indent=1))
             say(format_epoch_line(stats))
@@ -245,3 +280,29 @@ def train(settings: TrainSettings, *, ctx: DistributedContext | None = None,
             log_file.close()
         if own_ctx:
             cleanup_distributed(ctx)
+
+
+def load_backbone_weights(model: torch.nn.Module, path: str | Path):
+    """Load a torchvision ResNet state_dict file (e.g. ImageNet resnet50.pth; a {"state_dict": ...} or
+    {"model": ...} wrapper is unwrapped) into ``model``'s encoder; ValueError naming the file otherwise."""
+    from engine.model import TorchvisionWeightsError, load_torchvision_weights
+    from engine.model.checkpoint import safe_torch_load
+
+    blob = safe_torch_load(path, what="torchvision state_dict file")
+    if isinstance(blob, dict):
+        for key in ("state_dict", "model"):
+            if isinstance(blob.get(key), dict):
+                blob = blob[key]
+                break
+    try:
+        return load_torchvision_weights(model, blob)
+    except TorchvisionWeightsError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def unused_heads_term(output: Any) -> torch.Tensor:
+    """0 * the tracking outputs: action-only data leaves the tracking head out of the loss, and DDP
+    cannot find unused parameters behind a dataclass output, so they join the graph with weight 0."""
+    return sum(getattr(output, name).float().sum() for name in
+               ("heatmap_logits", "box_size", "offset", "embedding", "action_map_logits")) * 0.0
+

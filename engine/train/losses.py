@@ -126,14 +126,16 @@ def compute_losses(output: Any, batch: dict[str, torch.Tensor], *,
                    weights: LossWeights = LossWeights()) -> tuple[torch.Tensor, dict[str, float]]:
     """Weighted total loss and its parts (as floats, unweighted) for one batch.
 
-    ``output`` is a ``ModelOutput``; ``batch`` holds "label" (B,) int64 and, when it has tracking
+    ``output`` is a ``ModelOutput``; ``batch`` holds "label" (B,) int64 (-1: no action label, masked) and, when it has tracking
     targets, the keys of the module docstring. Without "heatmap" only the action loss is used.
     """
     parts: dict[str, torch.Tensor] = {}
     label = batch["label"]
     if label.ndim != 1 or label.shape[0] != output.action_logits.shape[0]:
         raise ValueError(f"label must be (B,) with B={output.action_logits.shape[0]}, got {tuple(label.shape)}")
-    parts["action"] = F.cross_entropy(output.action_logits.float(), label)
+    # labels -1: a data set without action labels (MOT17); those clips train the tracking head only
+    parts["action"] = F.cross_entropy(output.action_logits.float(), label, ignore_index=-1) \
+        if bool((label >= 0).any()) else output.action_logits.sum() * 0.0
     if "heatmap" in batch:
         mask = batch["mask"].bool()
         index = batch["index"]
