@@ -14,6 +14,7 @@ import numpy as np
 from engine.cache import schema as S
 from engine.cache.errors import CacheCorruptError, CacheError
 from engine.cache.jsonattrs import from_json
+from engine.cache import validate
 from engine.cache.records import RunInfo
 from engine.results import FrameResult
 
@@ -54,10 +55,12 @@ class RunReader:
         self._generation = -1
         self._ds: dict[str, h5py.Dataset] = {}
         F = int(cache.video.num_frames)
+        self._info_attrs = self._read_info_attrs()
+        # every shape checked against the schema and the others before anything is allocated
+        K = validate.check_run_layout(cache.path, name, cache.h5[S.RUNS_GROUP][name], num_frames=F,
+                                      class_names=self._info_attrs["class_names"],
+                                      alpha_shape=self._info_attrs["alpha_shape"])
         ds = self._datasets()
-        K = int(ds[S.ACTION_PROBS].shape[1])
-        if ds[S.FRAME_FLAGS].shape != (F,) or ds[S.TRACK_OFFSETS].shape != (F + 1,):
-            raise CacheCorruptError(f"{cache.path}: run {name!r} does not match the video's {F} frames")
         self._num_frames, self._num_classes = F, K
         self._flags = np.zeros(F, np.uint8)
         self._beta = np.full(F, np.nan, np.float32)
@@ -66,7 +69,6 @@ class RunReader:
         self._detection_offsets = np.zeros(F + 1, np.int64)
         self._end = 0
         self._completed = 0
-        self._info_attrs = self._read_info_attrs()
         self._identity_reason = self._check_identity(ds)
         self._load()
 
@@ -82,9 +84,12 @@ class RunReader:
     def _read_info_attrs(self) -> dict:
         a = self._cache.h5[S.RUNS_GROUP][self.name].attrs
         try:
+            class_names = from_json(a["class_names"], what="class_names")
+            if not isinstance(class_names, list):  # a bare string would read as one class per letter
+                raise ValueError(f"class_names is a JSON {type(class_names).__name__}, not a list")
             return dict(model_config=from_json(a["model_config"], what="model_config"),
                         checkpoint_sha256=str(a["checkpoint_sha256"]),
-                        class_names=list(from_json(a["class_names"], what="class_names")),
+                        class_names=list(class_names),
                         params=from_json(a["params"], what="params"),
                         alpha_shape=tuple(int(v) for v in a["alpha_shape"]),
                         created=str(a["created"]))
@@ -120,6 +125,16 @@ class RunReader:
             self._probs[lo:end] = ds[S.ACTION_PROBS][lo:end]
             self._track_offsets[lo:end + 1] = ds[S.TRACK_OFFSETS][lo:end + 1]
             self._detection_offsets[lo:end + 1] = ds[S.DETECTION_OFFSETS][lo:end + 1]
+            path = self._cache.path
+            rows = {S.TRACK_OFFSETS: min(int(commit[1]), ds[S.TRACKS].shape[0], ds[S.TRACK_ACTION_PROBS].shape[0]),
+                    S.DETECTION_OFFSETS: min(int(commit[2]), ds[S.DETECTIONS].shape[0])}
+            offsets = {S.TRACK_OFFSETS: self._track_offsets, S.DETECTION_OFFSETS: self._detection_offsets}
+            for key, array in offsets.items():
+                if lo == 0 and array[0] != 0:
+                    raise CacheCorruptError(f"{path}: run {self.name!r}: {key} do not start at row 0")
+                validate.check_offsets(path, self.name, key, array[:end + 1], lo=lo, rows=rows[key])
+            validate.check_frame_values(path, self.name, self._flags[lo:end], self._beta[lo:end],
+                                        self._probs[lo:end], lo=lo)
         self._end = end
         if (self._track_offsets[end] > int(commit[1]) or self._detection_offsets[end] > int(commit[2])
                 or self._track_offsets[end] > ds[S.TRACKS].shape[0]
@@ -187,6 +202,7 @@ class RunReader:
         a, b = int(self._track_offsets[k]), int(self._track_offsets[k + 1])
         if b > a:
             tracks = ds[S.TRACKS][a:b]
+            validate.check_track_rows(self._cache.path, self.name, tracks, frame=k)
             tap = ds[S.TRACK_ACTION_PROBS][a:b] if flag & S.FLAG_HAS_TRACK_ACTION_PROBS else None
         else:
             tracks = np.zeros((0, S.TRACK_WIDTH), np.float32)
@@ -227,6 +243,7 @@ class RunReader:
         if n == 0:
             return np.zeros((0, 7), np.float64)
         tracks = self._datasets()[S.TRACKS][:n]
+        validate.check_track_rows(self._cache.path, self.name, tracks)
         counts = np.diff(self._track_offsets[:end + 1])
         frames = np.repeat(np.arange(end, dtype=np.float64), counts)
         return np.column_stack([frames, tracks[:, 5], tracks[:, 0], tracks[:, 1], tracks[:, 2], tracks[:, 3],

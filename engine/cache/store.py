@@ -222,6 +222,9 @@ class ResultsCache:
             if version > S.SCHEMA_VERSION or version < 1:
                 raise CacheVersionError(f"{self._path}: schema version {version}, this code reads "
                                         f"versions 1..{S.SCHEMA_VERSION}; upgrade stviewer")
+            from engine.cache.validate import check_header  # sizes checked before anyone allocates by them
+
+            check_header(self._path, num_frames=a["num_frames"], fps=a["fps"], width=a["width"], height=a["height"])
             return VideoInfo(path=str(a["video_path"]), fingerprint=str(a["video_fingerprint"]),
                              num_frames=int(a["num_frames"]), fps=float(a["fps"]), width=int(a["width"]),
                              height=int(a["height"]))

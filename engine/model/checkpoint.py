@@ -153,6 +153,20 @@ def check_config_ranges(config: dict[str, Any], *, where: str) -> None:
                                   f"[32, {MAX_INPUT_SIDE}]")
 
 
+# ResNet encoder parameters at width 1.0 (measured: resnet18 11.18M, resnet34 21.28M, resnet50 23.51M);
+# at width w there are about w**2 times as many
+_ENCODER_PARAMETERS = {"resnet18": 11.1e6, "resnet34": 21.2e6, "resnet50": 23.4e6}
+
+
+def minimum_weight_bytes(config: ModelConfig) -> int:
+    """A lower bound of the bytes of weights a model of ``config`` has (2 bytes per parameter, the
+    encoder's share slightly under-estimated, plus the temporal input and action layers), computed
+    without building it: a checkpoint holding less cannot be that model."""
+    encoder = 0.9 * _ENCODER_PARAMETERS.get(config.backbone, 0.0) * config.width ** 2
+    other = config.feature_channels * config.temporal_channels + config.temporal_channels * config.num_classes
+    return int(2 * (encoder + other))
+
+
 def _read(path: Path, map_location: str | torch.device) -> dict[str, Any]:
     payload = safe_torch_load(path, error=CheckpointError)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
@@ -210,8 +224,17 @@ def load_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu
     state_dict = payload["state_dict"]
     if not isinstance(state_dict, dict) or not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
         raise CheckpointError(f"{path}: state_dict is not a mapping of tensors")
-    with torch.device("meta"):  # the shapes the config implies, without allocating them
-        expected = UnifiedModel(wanted).state_dict()
+    held = sum(t.numel() * t.element_size() for t in state_dict.values())
+    needed = minimum_weight_bytes(wanted)
+    # the file's own config is not trusted: a model far larger than the weights held would be built
+    # (allocated) before they could be compared (a config the caller asked for is built as asked)
+    if config is None and needed > held:
+        raise CheckpointError(f"{path}: model config {wanted.name!r} ({wanted.backbone} at width {wanted.width:g}) "
+                              f"needs at least {needed >> 20} MB of weights, the checkpoint holds {held >> 20} MB")
+    # built once, on the CPU: the meta device would route every weight initialiser through torch's
+    # reference decompositions, whose first import alone took ~2 s of every first model load
+    model = UnifiedModel(wanted)
+    expected = model.state_dict()
     problem = describe_mismatch(expected, state_dict)
     if problem:
         raise CheckpointError(f"{path}: checkpoint (config {stored.name!r}) does not fit model config "
@@ -220,7 +243,6 @@ def load_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             raise CheckpointError(f"{path}: weight {name!r} holds NaN or infinite values; the model would "
                                   f"only produce NaN")
-    model = UnifiedModel(wanted)
     model.load_state_dict(state_dict, strict=True)
     model.to(map_location).eval()
     meta = {"config": stored.to_dict(), "class_names": [str(n) for n in class_names], "extra": extra,

@@ -16,6 +16,8 @@ import numpy as np
 from engine.cache import ResultsCache
 from engine.cache import schema as S
 
+from hostile_inputs import bidirectional_checkpoint, causal_checkpoint, hostile_clip  # noqa: F401 (fixtures)
+
 DRIVER = Path(__file__).with_name("hostile_kill_driver.py")
 COMPARED = (S.COMMIT, S.FRAME_FLAGS, S.BETA, S.ACTION_PROBS, S.ALPHA, S.TRACK_OFFSETS, S.TRACKS,
             S.TRACK_ACTION_PROBS, S.DETECTION_OFFSETS, S.DETECTIONS)

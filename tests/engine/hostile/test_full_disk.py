@@ -14,6 +14,8 @@ import pytest
 
 from engine.cache import ResultsCache
 
+from hostile_inputs import bidirectional_checkpoint, causal_checkpoint, hostile_clip  # noqa: F401 (fixtures)
+
 LIMIT = 220_000  # bytes: the cache's header and first frames fit, the whole run does not
 
 

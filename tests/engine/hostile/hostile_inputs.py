@@ -1,4 +1,5 @@
-"""Small generated inputs for the hostile-input tests: tiny model checkpoints and short clips."""
+"""Small generated inputs for the hostile-input tests (imported by each test file, not a conftest, so
+that no two `conftest` modules compete when several test folders run together)."""
 from __future__ import annotations
 
 import pytest
