@@ -42,8 +42,9 @@ class IdentityEvents:
 
     ID switches: frame (E,), label_id (E,), previous_id (E,) (the run id the label was last matched to),
     new_id (E,) (the run id it is matched to from this frame on).
-    Fragments: fragment_frame (G,), fragment_label_id (G,), fragment_id (G,): a label matched again after
-    frames without a match (not its first match); fragment_id is the run id that picks it up.
+    Fragments: fragment_frame (G,), fragment_label_id (G,), fragment_id (G,), fragment_previous_id (G,): a
+    label matched again after frames without a match (not its first match); fragment_id is the run id that
+    picks it up, fragment_previous_id the one it was last matched to (equal when the same track resumes).
     """
 
     frame: np.ndarray
@@ -53,6 +54,7 @@ class IdentityEvents:
     fragment_frame: np.ndarray
     fragment_label_id: np.ndarray
     fragment_id: np.ndarray
+    fragment_previous_id: np.ndarray
 
     @property
     def num_switches(self) -> int:
@@ -84,7 +86,8 @@ def identity_events(run: TrackTable, labels: TrackTable, *, num_frames: int, thr
                                  match.previous_tracker_id[k].astype(np.int64), tr[k]))
         frag = match.resumed & ever_matched[gt]
         if frag.any():
-            frag_parts.append((np.full(int(frag.sum()), match.frame), gt[frag], tr[frag]))
+            frag_parts.append((np.full(int(frag.sum()), match.frame), gt[frag], tr[frag],
+                               match.previous_tracker_id[frag].astype(np.int64)))
         ever_matched[gt] = True
 
     def column(parts, i, lookup=None):
@@ -98,7 +101,7 @@ def identity_events(run: TrackTable, labels: TrackTable, *, num_frames: int, thr
         frame=column(switch_parts, 0), label_id=column(switch_parts, 1, L),
         previous_id=column(switch_parts, 2, R), new_id=column(switch_parts, 3, R),
         fragment_frame=column(frag_parts, 0), fragment_label_id=column(frag_parts, 1, L),
-        fragment_id=column(frag_parts, 2, R))
+        fragment_id=column(frag_parts, 2, R), fragment_previous_id=column(frag_parts, 3, R))
 
 
 def id_switches(run: TrackTable, labels: TrackTable, *, num_frames: int, threshold: float = 0.5) -> np.ndarray:
