@@ -14,11 +14,19 @@ from engine.cli.main import main
 # cannot be allocated, so passing proves the memory follows the rows present.
 LIMIT_BYTES = 1536 * 2**20
 RUNNER = """
-import resource, sys
+import atexit, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
+atexit.register(lambda: print(f"peak RSS MB {{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}}",
+                              file=sys.stderr))
 from engine.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
+
+
+def peak_rss_mb(done: subprocess.CompletedProcess) -> int:
+    """The command's own peak resident memory (printed at exit by RUNNER)."""
+    line = [line for line in done.stderr.splitlines() if line.startswith("peak RSS MB ")][-1]
+    return int(line.split()[-1])
 
 
 def stv_capped(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess:
@@ -48,6 +56,8 @@ def test_eval_with_frame_one_billion_in_bounded_memory(tmp_path):
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["MOTA"] == 1.0 and result["CLR_Frames"] == 1_000_000_000
+    print("stv eval, frame 1e9: peak RSS", peak_rss_mb(done), "MB")
+    assert peak_rss_mb(done) < 400  # idle python + numpy/scipy is ~100 MB; 1e9 frames x 8 B would be 8 GB
 
 
 def test_eval_with_seq_length_one_billion_in_bounded_memory(tmp_path):
@@ -66,6 +76,8 @@ def test_track_and_import_with_frame_one_billion_in_bounded_memory_and_time(tmp_
     assert done.returncode == 0, done.stderr
     frames = [line.split(",")[0] for line in (tmp_path / "res.txt").read_text().splitlines()]
     assert frames == ["1", "2", "999999999", "1000000000"]
+    print("stv track, frame 1e9: peak RSS", peak_rss_mb(done), "MB")
+    assert peak_rss_mb(done) < 400
     done = stv_capped("validate-mot", str(tmp_path / "res.txt"))
     assert done.returncode == 0, done.stdout
 
@@ -115,3 +127,12 @@ def test_eval_warns_on_a_different_sequence_and_strict_refuses(tmp_path, capsys)
     write(tmp_path / "TUD" / "seqinfo.ini", "[Sequence]\nname=TUD\nseqLength=300\n")
     assert main(["eval", "--gt", str(gt), "--pred", str(same), "--strict"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_a_file_beyond_the_size_bound_is_refused_before_parsing(tmp_path, monkeypatch, capsys):
+    import engine.io.mot as mot
+
+    monkeypatch.setattr(mot, "MAX_FILE_BYTES", 64)
+    big = write(tmp_path / "res.txt", PRED * 3)
+    assert main(["eval", "--gt", str(big), "--pred", str(big)]) == 1
+    assert "res.txt: larger than 64 bytes" in capsys.readouterr().err
