@@ -34,7 +34,7 @@ import numpy as np
 
 from engine.io.mot_rules import (DISTRACTOR_CLASSES, MAX_FILE_BYTES, MAX_FRAME, PEDESTRIAN_CLASS, Kind,
                                  MOTFormatError, scan_mot_text)
-from engine.io.paths import PathKindError, read_regular_text, require_output_file
+from engine.io.paths import FileTooLargeError, read_regular_text, require_output_file
 
 __all__ = ["DISTRACTOR_CLASSES", "PEDESTRIAN_CLASS", "MOTFormatError", "MOTRecords", "SeqInfo",
            "FrameDetections", "detections_by_frame", "find_seqinfo", "format_number", "internal_to_mot",
@@ -221,10 +221,8 @@ def read_mot(path: str | os.PathLike, *, kind: Kind, seq_length: int | None = No
         text = read_regular_text(path, f"MOT {what}", max_bytes=MAX_FILE_BYTES)
     except UnicodeDecodeError as exc:
         raise MOTFormatError(path, None, f"not a text file ({exc.reason})", "text") from None
-    except PathKindError as exc:
-        if "bytes" in str(exc):
-            raise MOTFormatError(path, None, f"larger than {MAX_FILE_BYTES} bytes", "text") from None
-        raise
+    except FileTooLargeError as exc:
+        raise MOTFormatError(path, None, f"larger than {exc.limit} bytes", "text") from None
     scanned = scan_mot_text(text, path=path, kind=kind, seq_length=seq_length, semantics=semantics)  # type: ignore[arg-type]
     return MOTRecords(values=scanned.values, kind=kind, path=str(path), line_numbers=scanned.line_numbers)
 
@@ -414,10 +412,8 @@ def read_seqinfo(path: str | os.PathLike) -> SeqInfo:
         text = read_regular_text(path, "seqinfo.ini", max_bytes=1 << 20)
     except UnicodeDecodeError as exc:
         raise MOTFormatError(path, None, f"not a text file ({exc.reason})", "text") from None
-    except PathKindError as exc:
-        if "bytes" in str(exc):
-            raise MOTFormatError(path, None, "larger than 1 MiB: not a seqinfo.ini", "text") from None
-        raise
+    except FileTooLargeError:
+        raise MOTFormatError(path, None, "larger than 1 MiB: not a seqinfo.ini", "text") from None
     found: dict[str, object] = {}
     in_sequence = False
     for line_number, raw in enumerate(text.splitlines(), start=1):

@@ -16,7 +16,7 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["PathKindError", "describe_kind", "read_regular_text", "require_directory",
+__all__ = ["FileTooLargeError", "PathKindError", "describe_kind", "read_regular_text", "require_directory",
            "require_output_file", "require_regular_file"]
 
 
@@ -29,6 +29,14 @@ class PathKindError(OSError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class FileTooLargeError(PathKindError):
+    """A regular file larger than what the reader accepts (``limit`` bytes)."""
+
+    def __init__(self, message: str, limit: int):
+        super().__init__(message)
+        self.limit = limit
 
 
 def describe_kind(mode: int) -> str:
@@ -48,18 +56,22 @@ def describe_kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _mode(path: Path, what: str, missing: str) -> int:
+    try:
+        return os.stat(path).st_mode
+    except FileNotFoundError:
+        raise PathKindError(f"{path}: {what}: {missing}") from None
+    except OSError as exc:
+        raise PathKindError(f"{path}: {what}: cannot be accessed ({exc.strerror or exc})") from None
+
+
 def require_regular_file(path: str | os.PathLike, what: str) -> Path:
     """``path`` as a Path if it is an existing regular file (symlinks followed), else PathKindError.
 
     ``what`` says what the command wanted it for, e.g. ``"--det detections"`` or ``"results cache"``.
     """
     path = Path(path)
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        raise PathKindError(f"{path}: {what}: no such file") from None
-    except OSError as exc:
-        raise PathKindError(f"{path}: {what}: cannot be accessed ({exc.strerror or exc})") from None
+    mode = _mode(path, what, "no such file")
     if not stat.S_ISREG(mode):
         raise PathKindError(f"{path}: {what} must be a regular file, but this is {describe_kind(mode)}")
     return path
@@ -68,12 +80,7 @@ def require_regular_file(path: str | os.PathLike, what: str) -> Path:
 def require_directory(path: str | os.PathLike, what: str) -> Path:
     """``path`` as a Path if it is an existing directory, else PathKindError."""
     path = Path(path)
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        raise PathKindError(f"{path}: {what}: no such directory") from None
-    except OSError as exc:
-        raise PathKindError(f"{path}: {what}: cannot be accessed ({exc.strerror or exc})") from None
+    mode = _mode(path, what, "no such directory")
     if not stat.S_ISDIR(mode):
         raise PathKindError(f"{path}: {what} must be a directory, but this is {describe_kind(mode)}")
     return path
@@ -112,8 +119,9 @@ def read_regular_text(path: str | os.PathLike, what: str, *, max_bytes: int | No
         if not stat.S_ISREG(info.st_mode):
             raise PathKindError(f"{path}: {what} must be a regular file, but this is {describe_kind(info.st_mode)}")
         if max_bytes is not None and info.st_size > max_bytes:
-            raise PathKindError(f"{path}: {what} is {info.st_size} bytes, more than the {max_bytes} allowed")
+            raise FileTooLargeError(f"{path}: {what} is {info.st_size} bytes, more than the {max_bytes} bytes "
+                                    "allowed", max_bytes)
         data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
     if max_bytes is not None and len(data) > max_bytes:
-        raise PathKindError(f"{path}: {what} is more than the {max_bytes} bytes allowed")
+        raise FileTooLargeError(f"{path}: {what} is more than the {max_bytes} bytes allowed", max_bytes)
     return data.decode("utf-8")
