@@ -16,6 +16,7 @@ ENGINE_TARGETS = {
     "video": "engine.cli.bench_video",
     "infer": "engine.cli.bench_infer",
     "cache": "engine.cli.bench_cache",
+    "compare": "engine.cli.bench_compare",
     "labels": "engine.cli.bench_labels",
 }
 

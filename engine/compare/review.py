@@ -24,6 +24,7 @@ schema v1, models without a re-ID head).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Mapping
 
 import numpy as np
@@ -150,11 +151,11 @@ class _Track:
     embeddings: np.ndarray | None  # (n, E) unit rows, NaN rows: none
     actions: np.ndarray | None  # (n, K)
 
-    @property
+    @cached_property
     def centers(self) -> np.ndarray:
         return (self.boxes[:, :2] + self.boxes[:, 2:]) / 2
 
-    @property
+    @cached_property
     def sizes(self) -> np.ndarray:
         wh = np.maximum(self.boxes[:, 2:] - self.boxes[:, :2], 1e-6)
         return np.sqrt(wh[:, 0] * wh[:, 1])
@@ -214,15 +215,20 @@ def _cos_distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
 
 def _embedding_jumps(t: _Track, context: int) -> np.ndarray:
     """(n,) cosine distance between the mean embedding of the ``context`` rows before row i and of the
-    rows from i on (NaN where a side has no embedding)."""
+    ``context`` rows from i on (NaN where a side has no embedding). Vectorised with running sums."""
     n = len(t.frames)
-    out = np.full(n, np.nan)
-    if t.embeddings is None:
-        return out
-    e = t.embeddings
-    for i in range(1, n):
-        out[i] = _cos_distance(_mean_unit(e[max(0, i - context):i]), _mean_unit(e[i:i + context]))
-    return out
+    if t.embeddings is None or n < 2:
+        return np.full(n, np.nan)
+    valid = np.isfinite(t.embeddings).all(axis=1)
+    sums = np.vstack([np.zeros(t.embeddings.shape[1]), np.cumsum(np.where(valid[:, None], t.embeddings, 0.0), 0)])
+    counts = np.r_[0, np.cumsum(valid)]
+    i = np.arange(n)
+    lo, hi = np.maximum(0, i - context), np.minimum(n, i + context)
+    before, after = sums[i] - sums[lo], sums[hi] - sums[i]
+    nb, na = np.linalg.norm(before, axis=1), np.linalg.norm(after, axis=1)
+    ok = (counts[i] - counts[lo] > 0) & (counts[hi] - counts[i] > 0) & (nb > 1e-9) & (na > 1e-9)
+    cos = np.einsum("ij,ij->i", before, after) / np.maximum(nb * na, 1e-12)
+    return np.where(ok, 1.0 - np.clip(cos, -1.0, 1.0), np.nan)
 
 
 def _speed_spikes(t: _Track, spike: float) -> np.ndarray:
@@ -243,6 +249,8 @@ def _speed_spikes(t: _Track, spike: float) -> np.ndarray:
 
 def _switch_items(tracks: list[_Track], s: ReviewSettings, by_frame: dict[int, list[tuple[_Track, int]]]) -> list[ReviewItem]:
     items = []
+    by_end = sorted(tracks, key=lambda u: int(u.frames[-1]))
+    end_frames = np.array([int(u.frames[-1]) for u in by_end], np.int64)
     for t in tracks:
         n = len(t.frames)
         if n < 2:
@@ -274,7 +282,8 @@ def _switch_items(tracks: list[_Track], s: ReviewSettings, by_frame: dict[int, l
                 reason = f"likely ID switch of #{t.track_id} with #{partner} ({', '.join(parts)})"
                 ids = (t.track_id, partner)
             elif i < n - 1:
-                owner = _tail_owner(t, i, tracks, s)
+                frame_lo, frame_hi = np.searchsorted(end_frames, [frame - s.merge_gap, frame])
+                owner = _tail_owner(t, i, by_end[frame_lo:frame_hi], s)
                 ids = (t.track_id,) if owner is None else (t.track_id, owner)
                 reason = f"likely ID switch in #{t.track_id} ({', '.join(parts) or 'weak evidence'})"
                 if owner is None:
@@ -297,7 +306,8 @@ _SPLIT_ID = 2**31 - 2  # transient ID of a relinked split-off part: the merge th
 
 
 def _tail_owner(t: _Track, i: int, tracks: list[_Track], s: ReviewSettings) -> int | None:
-    """A track that ended shortly before row i near where t is from row i on, and whose appearance matches
+    """Of ``tracks`` (those that ended within merge_gap frames before row i's frame), the one that ended
+    near where t is from row i on, and whose appearance matches
     t's rows from i better than t's own rows before i: the identity t's tail belongs to."""
     frame = int(t.frames[i])
     after_t = _mean_unit(t.embeddings[i:i + s.context]) if t.embeddings is not None else None
@@ -325,11 +335,15 @@ def _tail_owner(t: _Track, i: int, tracks: list[_Track], s: ReviewSettings) -> i
 def _peaks(score: np.ndarray, frames: np.ndarray, min_score: float) -> list[int]:
     """Rows that are the maximum of ``score`` within SUPPRESS_FRAMES frames and reach ``min_score``."""
     out = []
+    first = int(frames[0]) if len(frames) else 0
+    blocked = np.zeros(int(frames[-1]) - first + 1 if len(frames) else 0, bool)
     for i in np.argsort(-score, kind="stable").tolist():
         if score[i] < min_score:
             break
-        if all(abs(int(frames[i]) - int(frames[j])) > SUPPRESS_FRAMES for j in out):
+        f = int(frames[i]) - first
+        if not blocked[f]:
             out.append(i)
+            blocked[max(0, f - SUPPRESS_FRAMES):f + SUPPRESS_FRAMES + 1] = True
     return out
 
 
@@ -410,19 +424,16 @@ def _split_items(tracks: list[_Track], s: ReviewSettings) -> list[ReviewItem]:
             continue
         ev, fv = e[valid], t.frames[valid]
         csum = np.cumsum(ev, axis=0)
-        total = csum[-1]
-        best, best_i = -np.inf, -1
-        for i in range(m, len(ev) - m + 1):
-            left = csum[i - 1] / i
-            right = (total - csum[i - 1]) / (len(ev) - i)
-            # spread inside each side: 1 - |mean| (0 when all rows agree)
-            spread = (1 - np.linalg.norm(left)) + (1 - np.linalg.norm(right))
-            between = 1 - (left @ right) / max(np.linalg.norm(left) * np.linalg.norm(right), 1e-9)
-            value = between - 0.5 * spread
-            if value > best:
-                best, best_i = value, i
-        if best_i < 0:
-            continue
+        i = np.arange(m, len(ev) - m + 1)
+        left = csum[i - 1] / i[:, None]
+        right = (csum[-1] - csum[i - 1]) / (len(ev) - i)[:, None]
+        nl, nr = np.linalg.norm(left, axis=1), np.linalg.norm(right, axis=1)
+        # spread inside each side: 1 - |mean of unit rows| (0 when all rows agree)
+        spread = (1 - nl) + (1 - nr)
+        between = 1 - np.einsum("ij,ij->i", left, right) / np.maximum(nl * nr, 1e-9)
+        values = between - 0.5 * spread
+        k = int(np.argmax(values))
+        best, best_i = float(values[k]), int(i[k])
         jumps = _embedding_jumps(t, s.context)
         typical = float(np.nanmedian(jumps)) if np.isfinite(jumps).any() else 0.0
         score = float(np.clip((best - s.jump_noise * typical) / s.jump_scale, 0.0, 1.0))
@@ -502,12 +513,15 @@ def review_queue(rows: np.ndarray, *, num_frames: int, margins: np.ndarray | Non
     weighted = [it for it in weighted if it.score >= s.min_score]
     weighted.sort(key=lambda it: (-it.score, it.frame, it.track_ids))
     kept: list[ReviewItem] = []
+    kept_by_track: dict[int, list[ReviewItem]] = {}
     for it in weighted:  # one look per place: the same tracks near the same frame are one item
-        if any(set(it.track_ids) & set(k.track_ids) and abs(it.frame - k.frame) <= SUPPRESS_FRAMES
+        if any(abs(it.frame - k.frame) <= SUPPRESS_FRAMES
                and (it.kind == k.kind or it.kind in ("switch", "split") and k.kind in ("switch", "split"))
-               for k in kept):
+               for tid in it.track_ids for k in kept_by_track.get(tid, ())):
             continue
         kept.append(it)
+        for tid in it.track_ids:
+            kept_by_track.setdefault(tid, []).append(it)
     return ReviewQueue(items=tuple(kept), notes=tuple(notes))
 
 
