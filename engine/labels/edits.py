@@ -147,24 +147,60 @@ def _concat(parts: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {k: v[order] for k, v in cols.items()}
 
 
+def _changed_rows(want: Track, got: Track) -> np.ndarray:
+    """(n,) bool over ``want``'s rows: missing from ``got`` or with another box there."""
+    idx = np.clip(np.searchsorted(got.frames, want.frames), 0, max(len(got) - 1, 0))
+    present = got.frames[idx] == want.frames if len(got) else np.zeros(len(want), bool)
+    same = present & np.isclose(got.boxes[idx], want.boxes, rtol=0, atol=1e-9).all(axis=1)
+    return ~same
+
+
 def _settle(track_id: int, class_id: int, cols: dict[str, np.ndarray], outside: np.ndarray,
             junctions: Sequence[int], num_frames: int) -> Track | None:
-    """The track made of ``cols`` (rows) and ``outside`` markers, re-derived so that no box moves:
-    if re-deriving would change a box, the derived rows at the ``junctions`` frames (cuts and joins)
-    become keyframes first. Markers on a row's frame or before the first row are dropped."""
+    """The track made of ``cols`` (rows) and ``outside`` markers, re-derived around the ``junctions``
+    (frames next to a cut or a join) so that no box moves and no box appears: where re-deriving would
+    change a box, derived rows become keyframes where they stand (first the junction rows, then the
+    ends of each run of changed rows; derived boxes are linear between keyframes, so anchoring a run's
+    ends keeps the run), and a gap the new keyframes would interpolate over gets an outside marker.
+    Rows away from the junctions keep their values. Markers on a row's frame or before the first row
+    are dropped."""
     frames = cols["frames"]
     if not len(frames):
         return None
     outside = np.unique(np.asarray(outside, np.int64))
     outside = outside[(outside > frames[0]) & ~np.isin(outside, frames)]
-    cand = Track.build(track_id=track_id, class_id=class_id, outside=outside, num_frames=num_frames, **cols)
-    derived = rederive(cand)
-    if np.array_equal(derived.frames, cand.frames) and np.array_equal(derived.boxes, cand.boxes):
-        return derived
-    kinds = cand.kinds.copy()
-    rows = np.flatnonzero(np.isin(cand.frames, np.asarray(junctions, np.int64)))
-    kinds[rows] = BoxKind.KEYFRAME
-    return rederive(cand.replace(kinds=kinds))
+    want = Track.build(track_id=track_id, class_id=class_id, outside=outside, num_frames=num_frames, **cols)
+    junctions = sorted({int(j) for j in junctions if want.row(int(j)) is not None})
+    ranges = [affected_range(want, j) for j in junctions]
+
+    def derive(t: Track) -> Track:
+        for lo, hi in ranges:
+            t = rederive(t, lo, hi)
+        return t
+
+    current = want
+    for attempt in range(5):
+        derived = derive(current)
+        added = derived.frames[~np.isin(derived.frames, want.frames)]
+        if len(added):  # keyframes closed a segment over a gap the track had: keep the gap a gap
+            starts = added[np.r_[True, np.diff(added) > 1]]
+            current = current.replace(outside=np.union1d(current.outside, starts))
+            derived = derive(current)
+        changed = _changed_rows(want, derived)
+        if not changed.any():
+            return derived
+        derived_rows = current.kinds != BoxKind.KEYFRAME
+        if attempt == 0:
+            promote = np.isin(want.frames, junctions)
+        elif attempt < 4:
+            run_edge = changed & ~(np.r_[False, changed[:-1]] & np.r_[changed[1:], False])
+            promote = run_edge
+        else:
+            promote = changed
+        kinds = current.kinds.copy()
+        kinds[promote & derived_rows] = BoxKind.KEYFRAME
+        current = current.replace(kinds=kinds)
+    return derive(current)
 
 
 def _gap_markers(frames: np.ndarray, source: np.ndarray, outside: np.ndarray) -> tuple[list[int], list[int]]:
@@ -345,7 +381,7 @@ def mark_outside(label_set: LabelSet, *, track_id: int, frame: int) -> Change:
     if frame in t.outside:
         raise ValueError(f"track {tid} is already outside from frame {frame}")
     kf = t.keyframes()
-    later = kf[kf >= frame]
+    later = kf[kf > frame]
     stop = int(later[0]) if len(later) else label_set.num_frames
     keep = (t.frames < frame) | (t.frames >= stop)
     cuts = [int(t.frames[t.frames < frame][-1])]
@@ -497,6 +533,8 @@ def set_visibility(label_set: LabelSet, *, track_id: int, visibility: float, fir
     m = (t.frames >= a) & (t.frames <= b)
     if not m.any():
         raise ValueError(f"track {t.track_id} has no box in frames {a}..{b}")
+    if (t.visibility[m] == v).all():
+        raise ValueError(f"track {t.track_id} already has visibility {v:g} in frames {a}..{b}")
     vis = t.visibility.copy()
     vis[m] = v
     return _change(f"Visibility {v:g} for #{t.track_id} frames {a}..{b}", label_set,
@@ -511,6 +549,9 @@ def set_consider(label_set: LabelSet, *, track_id: int, consider: bool, first: i
     m = (t.frames >= a) & (t.frames <= b)
     if not m.any():
         raise ValueError(f"track {t.track_id} has no box in frames {a}..{b}")
+    if (t.consider[m] == bool(consider)).all():
+        raise ValueError(f"track {t.track_id} is already {'considered' if consider else 'ignored'} in frames "
+                         f"{a}..{b}")
     con = t.consider.copy()
     con[m] = bool(consider)
     word = "Consider" if consider else "Ignore"

@@ -6,7 +6,9 @@ Every non-keyframe row of a track is *derived* from the keyframes around it:
   taken from its neighbouring keyframes. Between two keyframes the offset falls off linearly from one
   keyframe's offset to the other's; past the last keyframe on one side the offset of that keyframe is
   held until the track's end (or the next "outside" marker). A keyframe without a model box under it
-  (drawn where the model had nothing) contributes a zero offset. So a model track that drifts by 20 px
+  (drawn where the model had nothing, or an interpolated box made a keyframe) says nothing about the
+  model's error: the offset of the keyframe on the other side is held up to it. Every derived box thus
+  depends only on the keyframes next to it. So a model track that drifts by 20 px
   over 50 frames is fixed by correcting the first and the last frame: the offset grows linearly between
   them exactly as the drift does.
 * An INTERPOLATED row fills a frame with no model box between two keyframes with no outside marker
@@ -26,8 +28,9 @@ _FAR = 2**62
 
 
 def affected_range(track: Track, frame: int) -> tuple[int, int]:
-    """Frames whose derived box depends on a keyframe at ``frame``: strictly between the keyframes
-    before and after it (to the track's ends when there is none on a side)."""
+    """Frames whose derived box depends on a keyframe or marker at ``frame``: strictly between the
+    keyframes before and after it (to the track's ends when there is none on a side). Every derived box
+    depends only on the keyframes next to it, so an edit never recomputes past them."""
     kf = track.keyframes()
     i = int(np.searchsorted(kf, frame, side="left"))
     lo = int(kf[i - 1]) + 1 if i > 0 else 0
@@ -36,11 +39,11 @@ def affected_range(track: Track, frame: int) -> tuple[int, int]:
     return lo, hi
 
 
-def correction_offsets(track: Track) -> np.ndarray:
-    """(K, 4) offsets (box - model box) of the keyframes; 0 where a keyframe has no model box."""
+def correction_offsets(track: Track) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets (K, 4), has_model_box (K,)) of the keyframes: box - model box (NaN rows: no model box)."""
     key = track.kinds == BoxKind.KEYFRAME
     off = track.boxes[key] - track.model_boxes[key]
-    return np.where(np.isfinite(off), off, 0.0)
+    return off, np.isfinite(off).all(axis=1)
 
 
 def rederive(track: Track, lo: int = 0, hi: int = _FAR) -> Track:
@@ -53,7 +56,7 @@ def rederive(track: Track, lo: int = 0, hi: int = _FAR) -> Track:
     in_range = (F >= lo) & (F <= hi)
     is_key = kinds == K.KEYFRAME
     kf = F[is_key]
-    koff = correction_offsets(track)
+    koff, kbase = correction_offsets(track)
     out = track.outside
 
     def markers_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -67,14 +70,17 @@ def rederive(track: Track, lo: int = 0, hi: int = _FAR) -> Track:
         f = F[model_rows]
         r = np.searchsorted(kf, f, side="right")
         l = r - 1
+        li, ri = np.clip(l, 0, None), np.clip(r, None, len(kf) - 1)
         has_l = l >= 0
         has_r = r < len(kf)
-        kl = np.where(has_l, kf[np.clip(l, 0, None)], 0)
-        kr = np.where(has_r, kf[np.clip(r, None, len(kf) - 1)], 0)
-        has_l &= markers_between(kl, f) == 0
-        has_r &= markers_between(f, kr) == 0
-        off_l = koff[np.clip(l, 0, None)]
-        off_r = koff[np.clip(r, None, len(kf) - 1)]
+        kl = np.where(has_l, kf[li], 0)
+        kr = np.where(has_r, kf[ri], 0)
+        # a neighbouring keyframe counts if no marker lies between and it has a model box (one without
+        # says nothing about the model's error: the other side's offset is held up to it)
+        has_l &= (markers_between(kl, f) == 0) & kbase[li]
+        has_r &= (markers_between(f, kr) == 0) & kbase[ri]
+        off_l = np.nan_to_num(koff[li])
+        off_r = np.nan_to_num(koff[ri])
         both = has_l & has_r
         w = np.where(both, (f - kl) / np.where(both, kr - kl, 1), 0.0)[:, None]
         off = np.where(both[:, None], off_l + w * (off_r - off_l),

@@ -33,7 +33,7 @@ def check_undo(ls: LabelSet, change: Change) -> LabelSet:
     before = ls.copy()
     change.apply(ls)
     after = ls.copy()
-    assert not after.equals(before) or not change.track_ids, "the change changed nothing"
+    assert not after.equals(before) or not change.track_ids, f"{change.description!r} changed nothing"
     change.revert(ls)
     assert ls.equals(before), f"revert of {change.description!r} did not restore the set"
     change.apply(ls)
