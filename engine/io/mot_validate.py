@@ -8,7 +8,8 @@ What ``stv validate-mot`` and every export run. Accepted targets:
 * a TrackEval layout: a folder with ``seqmaps/BENCH-SPLIT.txt`` and ``BENCH-SPLIT/SEQ/...`` (TrackEval's
   GT_FOLDER, e.g. ``data/gt/mot_challenge``), or a folder above it holding ``gt/mot_challenge`` (and
   ``trackers/mot_challenge/BENCH-SPLIT/TRACKER/data/SEQ.txt``, checked against the gt's seqLength);
-* a results folder: ``SEQ.txt`` files, each a tracker's results.
+* a results folder: ``SEQ.txt`` files, each a tracker's results (a flat folder's gt.txt / det.txt
+  are checked as gt / detections).
 
 TrackEval reads seqinfo.ini with ``configparser`` (section ``[Sequence]`` spelled so, ``seqLength`` an
 int, no repeated keys) and the seqmap with ``csv`` (first line a header, then one sequence per line).
@@ -204,6 +205,11 @@ def check_trackeval_gt_folder(gt_folder: Path, *, log: ViolationLog, files: list
                     check_mot_file(results, kind="results", log=log, seq_length=seq_length)
 
 
+def kind_for_name(name: str) -> Kind:
+    """gt.txt holds gt, det.txt detections, any other .txt a tracker's results (MOTChallenge's names)."""
+    return "gt" if name == "gt.txt" else "det" if name == "det.txt" else "results"
+
+
 def validate_mot_path(path: str | os.PathLike, *, kind: Kind | None = None, limit: int = 50,
                       semantics: Semantics = "auto") -> ValidationReport:
     """Validate a file or folder (see the module docstring); never raises for bad content."""
@@ -224,7 +230,7 @@ def validate_mot_path(path: str | os.PathLike, *, kind: Kind | None = None, limi
         if kind is None and path.name.lower() == "seqinfo.ini":
             check_seqinfo(path, log=log)
             return report
-        kind = kind or ("gt" if path.name == "gt.txt" else "det" if path.name == "det.txt" else "results")
+        kind = kind or kind_for_name(path.name)
         seq_length = None
         if kind in ("gt", "det"):
             from engine.io.mot import find_seqinfo
@@ -250,5 +256,5 @@ def validate_mot_path(path: str | os.PathLike, *, kind: Kind | None = None, limi
                                                          "TrackEval layout (seqmaps/) nor a folder of results *.txt"))
         for result in results:
             files.append(str(result))
-            check_mot_file(result, kind=kind or "results", log=log)
+            check_mot_file(result, kind=kind or kind_for_name(result.name), log=log)
     return report
