@@ -196,13 +196,19 @@ class LabelJournal:
         self.path = path
         self._conn = conn
         self.journal_id = journal_id
+        self.readonly = False
         self._queue: list[tuple[str, str, str, bytes]] = []
 
     @classmethod
-    def open(cls, path: str | os.PathLike, *, video_fingerprint: str | None = None) -> "LabelJournal":
+    def open(cls, path: str | os.PathLike, *, video_fingerprint: str | None = None,
+             readonly: bool = False) -> "LabelJournal":
         """Open or create the journal at ``path``. With ``video_fingerprint``, a journal made for another
-        video's cache is refused (JournalError), so stale edits never land on the wrong video."""
+        video's cache is refused (JournalError), so stale edits never land on the wrong video.
+        ``readonly``: only read an existing journal (an export, another process peeking at the app's
+        unsaved edits); nothing is created or written, and writing methods raise JournalError."""
         path = Path(path)
+        if readonly:
+            return cls._open_readonly(path, video_fingerprint)
         try:
             conn = sqlite3.connect(str(path), timeout=10.0, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
@@ -231,6 +237,11 @@ class LabelJournal:
             if isinstance(exc, sqlite3.OperationalError) and "not a database" not in str(exc):
                 raise JournalError(f"{path}: cannot open the label journal ({exc})") from None
             raise JournalCorruptError(f"{path}: not a label journal ({exc})") from None
+        return cls._checked(path, conn, meta, video_fingerprint, readonly=False)
+
+    @classmethod
+    def _checked(cls, path: Path, conn: sqlite3.Connection, meta: dict, video_fingerprint: str | None, *,
+                 readonly: bool) -> "LabelJournal":
         if meta.get("format") != JOURNAL_FORMAT or meta.get("version") != str(JOURNAL_VERSION):
             conn.close()
             raise JournalCorruptError(f"{path}: not a label journal of version {JOURNAL_VERSION} "
@@ -240,13 +251,44 @@ class LabelJournal:
             conn.close()
             raise JournalError(f"{path}: this journal belongs to another video (fingerprint {fp}, "
                                f"not {video_fingerprint}); move it away to start a new one")
-        return cls(path, conn, str(meta.get("journal_id", "")))
+        journal = cls(path, conn, str(meta.get("journal_id", "")))
+        journal.readonly = readonly
+        return journal
+
+    @classmethod
+    def _open_readonly(cls, path: Path, video_fingerprint: str | None) -> "LabelJournal":
+        if not path.is_file():
+            raise JournalError(f"{path}: no label journal here")
+        def connect(query: str) -> tuple[sqlite3.Connection, dict]:
+            conn = sqlite3.connect(path.resolve().as_uri() + query, uri=True, timeout=10.0, isolation_level=None,
+                                   check_same_thread=False)
+            try:
+                return conn, dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            except BaseException:
+                conn.close()
+                raise
+
+        try:
+            try:
+                conn, meta = connect("?mode=ro")
+            except sqlite3.OperationalError:
+                # A WAL database wants to create its -shm file even to read; in a folder we cannot
+                # write that fails. With no -wal file left, the database file is the whole journal.
+                if Path(str(path) + "-wal").exists():
+                    raise
+                conn, meta = connect("?mode=ro&immutable=1")
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "no such table" not in str(exc):
+                raise JournalError(f"{path}: cannot read the label journal ({exc})") from None
+            raise JournalCorruptError(f"{path}: not a label journal ({exc})") from None
+        return cls._checked(path, conn, meta, video_fingerprint, readonly=True)
 
     def close(self) -> None:
         """Close (queued entries that were not flushed are dropped: flush first)."""
         if self._conn is not None:
             try:
-                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                if not self.readonly:
+                    self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             except sqlite3.Error:
                 pass  # a read-only or full disk: the WAL stays, and is replayed as it is
             self._conn.close()
@@ -282,7 +324,7 @@ class LabelJournal:
         written (0 if none). JournalError naming the file on failure; the queue is then kept."""
         if not self._queue:
             return 0
-        conn = self._require()
+        conn = self._require(write=True)
         now = _utc_now()
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -309,7 +351,7 @@ class LabelJournal:
 
     def truncate(self, label_set_name: str, *, upto_seq: int) -> None:
         """Drop the entries of a label set up to ``upto_seq`` (after they were saved into the cache)."""
-        conn = self._require()
+        conn = self._require(write=True)
         try:
             conn.execute("DELETE FROM entries WHERE label_set = ? AND seq <= ?", (label_set_name, int(upto_seq)))
             conn.executescript("PRAGMA incremental_vacuum;")  # execute() would free one page per call
@@ -318,9 +360,11 @@ class LabelJournal:
             raise JournalError(f"{self.path}: cannot truncate the label journal ({exc})") from None
 
     # ---- reading --------------------------------------------------------------------------
-    def _require(self) -> sqlite3.Connection:
+    def _require(self, *, write: bool = False) -> sqlite3.Connection:
         if self._conn is None:
             raise JournalError(f"{self.path}: journal is closed")
+        if write and self.readonly:
+            raise JournalError(f"{self.path}: journal opened read-only")
         return self._conn
 
     def label_set_names(self) -> list[str]:

@@ -194,6 +194,35 @@ def test_read_only_folder_names_the_file(tmp_path):
         shutil.rmtree(root)
 
 
+def test_readonly_open_reads_and_never_writes(tmp_path):
+    path = tmp_path / "j.sqlite"
+    with pytest.raises(JournalError, match="no label journal"):
+        LabelJournal.open(path, readonly=True)
+    assert not path.exists()
+    ls = model_set()
+    writer = LabelJournal.open(path)
+    writer.enqueue_snapshot(ls)
+    writer.flush()
+    with LabelJournal.open(path, readonly=True) as reader:   # while the app has it open
+        assert reader.replay("gt", None).equals(ls)
+        with pytest.raises(JournalError, match="read-only"):
+            reader.record("gt", E.split_track(ls, track_id=5, frame=50))
+    writer.close()
+    # a folder this process cannot write (an export from read-only media), journal closed cleanly
+    root = Path(tempfile.mkdtemp(prefix="stv-labels-ro-"))
+    try:
+        root.chmod(0o755)
+        shutil.copy(path, root / "j.sqlite")
+        (root / "j.sqlite").chmod(0o644)
+        root.chmod(0o555)
+        out = subprocess.run([sys.executable, str(CHILD), "read", str(root / "j.sqlite")], capture_output=True,
+                             text=True, env=child_env(), timeout=60)
+        assert out.stdout.strip() == f"read {ls.num_boxes} {len(ls)}", out.stdout + out.stderr
+    finally:
+        root.chmod(0o755)
+        shutil.rmtree(root)
+
+
 def test_file_size_limit_refuses_cleanly_and_keeps_what_was_durable(tmp_path):
     cache_path = tmp_path / "c.stv.h5"
     saved = model_set()
