@@ -8,9 +8,9 @@ Every non-keyframe row of a track is *derived* from the keyframes around it:
   held until the track's end (or the next "outside" marker). A keyframe without a model box under it
   (drawn where the model had nothing, or an interpolated box made a keyframe) says nothing about the
   model's error: the offset of the keyframe on the other side is held up to it. Every derived box thus
-  depends only on the keyframes next to it. So a model track that drifts by 20 px
-  over 50 frames is fixed by correcting the first and the last frame: the offset grows linearly between
-  them exactly as the drift does.
+  depends only on the keyframes next to it. So a model track that drifts by 20 px over 50 frames is
+  fixed by correcting the first and the last frame: the offset grows linearly between them exactly as
+  the drift does.
 * An INTERPOLATED row fills a frame with no model box between two keyframes with no outside marker
   between them: linear in the corners between the nearest non-interpolated rows on each side (the two
   keyframes, CVAT's interpolation, or the corrected model boxes around a gap in the model's track).
