@@ -18,6 +18,8 @@ ENGINE_TARGETS = {
     "cache": "engine.cli.bench_cache",
     "compare": "engine.cli.bench_compare",
     "labels": "engine.cli.bench_labels",
+    "loader": "engine.cli.bench_loader",
+    "model": "engine.cli.bench_model",
 }
 
 

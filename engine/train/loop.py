@@ -69,6 +69,7 @@ class TrainSettings:
     split: int = 1                 # UCF-101 / HMDB-51 official split 1, 2 or 3
     stream: bool | None = None     # None: stream real data sets, cache synthetic ones; True/False forces
     backbone_weights: str | None = None  # torchvision ImageNet ResNet state_dict file for the encoder
+    max_steps: int | None = None   # stop after this many optimizer steps (smoke runs, benchmarks)
     resume: bool = False
     progress: bool = True
     val_data: str | None = None
@@ -213,6 +214,7 @@ def train(settings: TrainSettings, *, ctx: DistributedContext | None = None,
             f"attention) on {len(clips)} clips{' with tracking targets' if tracking else ''}, "
             f"{len(class_names)} classes, batch {batch_size} over {ctx.world_size} rank(s), device {ctx.device}")
         began = time.perf_counter()
+        steps = 0
         for epoch in range(start_epoch, settings.epochs):
             sampler.set_epoch(epoch)
             if hasattr(clips, "set_epoch"):
@@ -246,6 +248,11 @@ def train(settings: TrainSettings, *, ctx: DistributedContext | None = None,
                 sums["batches"] += 1
                 if hasattr(bar, "set_postfix"):
                     bar.set_postfix(loss=f"{float(total.detach()):.3f}")
+                steps += 1
+                if steps == 1:
+                    say(f"first step done {time.perf_counter() - began:.1f}s after the start of the first epoch")
+                if settings.max_steps is not None and steps >= settings.max_steps:
+                    break
             scheduler.step()
             average_buffers(ctx, _unwrap(model))
             sums = all_reduce_sums(ctx, sums)
@@ -272,8 +279,11 @@ def train(settings: TrainSettings, *, ctx: DistributedContext | None = None,
                 (out / "history.json").write_text(json.dumps(history, indent=1))
             say(format_epoch_line(stats))
             barrier(ctx)
+            if settings.max_steps is not None and steps >= settings.max_steps:
+                say(f"stopped after --max-steps {settings.max_steps} step(s)")
+                break
         return TrainResult(model_path=model_path, state_path=state_path,
-                           epochs_run=settings.epochs - start_epoch, history=history,
+                           epochs_run=len(history) - start_epoch, history=history,
                            seconds=time.perf_counter() - began, model=_unwrap(model))
     finally:
         if log_file is not None:

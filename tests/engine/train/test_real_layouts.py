@@ -119,3 +119,32 @@ def test_torchrun_two_gloo_ranks_on_cpu(ucf, tmp_path):
     log = (out / "train_log.txt").read_text()
     assert "batch 2 over 2 rank(s)" in log
     assert trained_on(out)["windows"] == 4
+
+
+def test_eval_actions_with_the_10_clip_3_crop_protocol(ucf, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train(ucf, out, "--split", "2") == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["eval-actions", str(out / "model.pt"), str(ucf), "--protocol", "10x3", "--split", "2",
+                 "--json"]) == 0, capsys.readouterr().err
+    result = json.loads(capsys.readouterr().out)
+    tested = (ucf.parent / "ucfTrainTestlist" / "testlist02.txt").read_text().split()
+    assert result["num_clips"] == len(tested) == 2 and result["views_per_clip"] == 30
+    assert result["class_names"] == ["Class000", "Class001"]
+    assert main(["eval-actions", str(out / "model.pt"), str(ucf), "--split", "2"]) == 0
+    report = capsys.readouterr().out
+    assert "1 views each (center)" in report and "Class000" in report.splitlines()[2]
+
+
+def test_three_crops_cover_the_long_side():
+    import numpy as np
+
+    from engine.train.evaluate import three_crops
+
+    frames = np.zeros((2, 60, 160, 3), np.uint8)
+    frames[:, :, :10] = 255   # left edge
+    frames[:, :, -10:] = 128  # right edge
+    left, centre, right = three_crops(frames, (64, 64))
+    assert left.shape == centre.shape == right.shape == (2, 64, 64, 3)
+    assert left[0, :, 0].min() == 255 and right[0, :, -1].max() == 128
+    assert centre[0, :, [0, -1]].max() == 0
