@@ -17,9 +17,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="MOT results (7 or more columns) to import as a run")
     source.add_argument("--det", type=Path, metavar="det.txt",
                         help="MOT detections to track with the built-in tracker into a run")
-    target = parser.add_mutually_exclusive_group(required=True)
-    target.add_argument("--labels", metavar="NAME", help="label set to create (with --gt)")
-    target.add_argument("--run", metavar="NAME", help="run to create (with --results or --det)")
+    source.add_argument("--sequence", type=Path, metavar="SEQ",
+                        help="a MOT sequence folder: gt/gt.txt -> label set (--labels, default 'gt') and det/det.txt "
+                             "tracked -> run (--run, default 'public-detections'); its seqinfo.ini must match")
+    parser.add_argument("--labels", metavar="NAME", help="label set to create (with --gt or --sequence)")
+    parser.add_argument("--run", metavar="NAME", help="run to create (with --results, --det or --sequence)")
     parser.add_argument("--video", type=Path, default=None,
                         help="the video (file or MOT sequence folder): creates the cache if missing, else checks "
                              "that the cache belongs to it")
@@ -33,11 +35,11 @@ def run(args: argparse.Namespace) -> int:
     from engine.cache import CacheError
     from engine.io import MOTFormatError, read_detections, read_gt, read_results
 
-    if args.gt is not None and args.labels is None:
-        print("stv import: --gt imports a label set: give --labels NAME", file=sys.stderr)
+    if args.gt is not None and (args.labels is None or args.run is not None):
+        print("stv import: --gt imports a label set: give --labels NAME (and no --run)", file=sys.stderr)
         return 2
-    if args.gt is None and args.run is None:
-        print("stv import: --results/--det import a run: give --run NAME", file=sys.stderr)
+    if (args.results is not None or args.det is not None) and (args.run is None or args.labels is not None):
+        print("stv import: --results/--det import a run: give --run NAME (and no --labels)", file=sys.stderr)
         return 2
     if args.interpolate_gaps < 0:
         print("stv import: --interpolate-gaps must be >= 0", file=sys.stderr)
@@ -45,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         from engine.io.mot_import import open_or_create_cache
 
+        if args.sequence is not None:
+            return _import_sequence(args)
         # read and check the file first: a bad file never creates or touches a cache
         if args.gt is not None:
             records = read_gt(args.gt, semantics=args.semantics)
@@ -59,6 +63,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"stv import: {text}", file=sys.stderr)
         return 1
     print(message)
+    return 0
+
+
+def _import_sequence(args) -> int:
+    from engine.io.mot_import import import_sequence_folder, open_or_create_cache
+    from engine.io.paths import require_directory
+
+    require_directory(args.sequence, "--sequence folder")
+    with open_or_create_cache(args.cache, video=args.video) as cache:
+        lines = import_sequence_folder(cache, args.sequence, labels_name=args.labels or "gt",
+                                       run_name=args.run or "public-detections", semantics=args.semantics)
+    for line in lines:
+        print(line)
     return 0
 
 

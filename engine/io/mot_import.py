@@ -209,3 +209,54 @@ def import_detections_run(cache: "ResultsCache", detections: MOTRecords, *, name
                                                          "match_threshold", "confirm_hits", "max_lost_frames")}}
     return write_track_run(cache, name, frame_indices=frame_index, track_ids=ids, boxes_xyxy=boxes, scores=scores,
                            params=params, detections=detections_by_frame(detections, num_frames))
+
+
+# ----------------------------------------------------------------------------- a whole sequence folder
+
+
+def import_sequence_folder(cache: "ResultsCache", folder: str | os.PathLike, *, labels_name: str = "gt",
+                           run_name: str = "public-detections", tracker=None, semantics: str = "auto") -> list[str]:
+    """What MOT17 users have: ``SEQ/gt/gt.txt`` as label set ``labels_name`` and ``SEQ/det/det.txt``
+    tracked by the built-in tracker as run ``run_name`` (each when present and not imported yet).
+
+    The folder's seqinfo.ini (when present) must describe the cache's video: a different seqLength
+    means another sequence and is refused. Returns one line per thing imported or skipped.
+    """
+    from engine.io.mot import read_detections, read_gt, read_seqinfo
+    from engine.labels import journal as J
+
+    folder = Path(folder)
+    num_frames = int(cache.video.num_frames)
+    seqinfo = folder / "seqinfo.ini"
+    if seqinfo.exists():
+        info = read_seqinfo(seqinfo)
+        if info.seq_length != num_frames:
+            raise MOTFormatError(seqinfo, None, f"seqLength {info.seq_length} but the cache's video has {num_frames} "
+                                                "frames: another sequence", "seqinfo")
+    gt_path, det_path = folder / "gt" / "gt.txt", folder / "det" / "det.txt"
+    if not gt_path.exists() and not det_path.exists():
+        raise FileNotFoundError(f"{folder}: no gt/gt.txt and no det/det.txt (not a MOT sequence folder)")
+    # read and check both before the cache is touched
+    gt = read_gt(gt_path, seq_length=num_frames, semantics=semantics) if gt_path.exists() else None
+    det = read_detections(det_path, seq_length=num_frames) if det_path.exists() else None
+    done = []
+    if gt is not None:
+        if labels_name in cache.label_set_names:
+            done.append(f"{gt_path}: label set {labels_name!r} exists already; not imported again")
+        else:
+            label_set = label_set_from_gt(gt, name=labels_name, num_frames=num_frames, width=cache.video.width,
+                                          height=cache.video.height)
+            J.save(cache, label_set)
+            done.append(f"{gt_path}: {label_set.num_boxes} boxes in {len(label_set)} tracks -> label set "
+                        f"{labels_name!r}")
+    if det is not None:
+        if run_name in cache.run_names:
+            done.append(f"{det_path}: run {run_name!r} exists already; not tracked again")
+        else:
+            if tracker is None:
+                from engine.tracking import ByteTracker
+
+                tracker = ByteTracker()
+            rows = import_detections_run(cache, det, name=run_name, tracker=tracker)
+            done.append(f"{det_path}: {len(det)} detections tracked -> {rows} boxes in run {run_name!r}")
+    return done

@@ -274,3 +274,26 @@ def test_fifos_are_refused_for_every_path_without_blocking(cache_with_labels, tm
     os.mkfifo(out_fifo / "clip.txt")
     assert main(["export", str(path), "--labels", "fixed", "--as-results", "--out", str(out_fifo)]) == 1
     assert "FIFO" in capsys.readouterr().err
+
+
+def test_sequence_folder_import_gt_as_labels_and_det_tracked(tmp_path, capsys):
+    make_cache(tmp_path).close()
+    seq = tmp_path / "SEQ"
+    (seq / "gt").mkdir(parents=True)
+    (seq / "det").mkdir()
+    (seq / "gt" / "gt.txt").write_text("".join(f"{f},4,{100 + 3 * f},50,40,90,1,1,1\n" for f in range(1, 31)))
+    (seq / "det" / "det.txt").write_text("".join(f"{f},-1,{100 + 3 * f},50,40,90,0.95,-1,-1,-1\n" for f in range(1, 31)))
+    (seq / "seqinfo.ini").write_text("[Sequence]\nname=SEQ\nseqLength=41\n")
+    path = tmp_path / "clip.mp4.stv.h5"
+    assert main(["import", str(path), "--sequence", str(seq)]) == 1  # 41 frames: another sequence
+    assert "seqLength 41 but the cache's video has 40 frames" in capsys.readouterr().err
+    (seq / "seqinfo.ini").write_text("[Sequence]\nname=SEQ\nseqLength=40\n")
+    assert main(["import", str(path), "--sequence", str(seq)]) == 0
+    out = capsys.readouterr().out
+    assert "label set 'gt'" in out and "run 'public-detections'" in out
+    with ResultsCache.open(path) as cache:
+        assert load_current_label_set(cache, "gt").track_ids().tolist() == [4]
+        labels = load_current_label_set(cache, "gt")
+        assert evaluate_run_against_labels(cache.run("public-detections"), labels).summary()["MOTA"] > 0.9
+    assert main(["import", str(path), "--sequence", str(seq)]) == 0  # again: nothing is overwritten
+    assert capsys.readouterr().out.count("exists already") == 2
