@@ -203,7 +203,13 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"wrote {args.screenshot}")
         return 0
-    return app.exec()
+    code = app.exec()
+    # Everything is closed and saved now (caches, settings); skip the interpreter's teardown of torch
+    # and Qt, which took ~1 s, and any worker still importing torch (it has written nothing).
+    window.settings.sync()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _report_first_frame(window) -> None:

@@ -267,5 +267,5 @@ class MainWindow(QMainWindow):
             self.open_path(urls[0])
 
     def closeEvent(self, event) -> None:
-        self.session.close()
+        self.session.close(quitting=True)  # the window is going: do not wait for a model still loading
         super().closeEvent(event)

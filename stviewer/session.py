@@ -8,6 +8,7 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from engine.train.provenance import DomainNotices
 from stviewer.cache_location import cache_path_for
 from stviewer.model_identity import ModelIdentity, fresh_run_name, model_identity
 from stviewer.model_identity import matching_run as _matching_run
@@ -58,6 +59,7 @@ class Session(QObject):
                  demo_checkpoint: str | Path | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.demo_checkpoint = Path(demo_checkpoint) if demo_checkpoint is not None else None
+        self.domain_notices = DomainNotices()  # a synthetic-only model on real footage is said once per video
         self.state = state
         self.model: str | Path = model
         self.device = device
@@ -71,6 +73,7 @@ class Session(QObject):
         self.worker: InferenceWorker | None = None
         self.last_worker_outcome: str | None = None
         self._pending_run_name: str | None = None
+        self._abandoned_threads: list = []  # see close(quitting=True): referenced until they end
 
     # ---- opening --------------------------------------------------------------------------
     def open_path(self, path: str | Path) -> bool:
@@ -224,6 +227,9 @@ class Session(QObject):
         self.worker = worker
         self.last_worker_outcome = None
         self.status.emit(f"Running model {self.model} on {self.video_path.name}…")
+        notice = self.domain_notices.warning(self.model, self.video_path, demo_checkpoint=self.demo_checkpoint)
+        if notice:
+            self.status.emit(f"Warning: {notice}")
         self.workerStarted.emit()
         if self.threaded:
             self.worker_thread = WorkerThread(worker)
@@ -327,7 +333,17 @@ class Session(QObject):
             self.cache.close()
             self.cache = None
 
-    def close(self) -> None:
+    def close(self, *, quitting: bool = False) -> None:
+        """Stop the worker and release everything. ``quitting``: the application is exiting, so a worker
+        still loading torch or its model (it has written nothing; an import cannot be interrupted) is
+        cancelled but not waited for; one running the pipeline is joined, which takes at most one window
+        and leaves the cache consistent."""
+        worker, thread = self.worker, self.worker_thread
+        if quitting and worker is not None and thread is not None and worker.phase == "loading":
+            worker.cancel()
+            if not thread.wait(200):
+                self._abandoned_threads.append(thread)  # kept referenced: it ends on its own, or with the process
+                self.worker = self.worker_thread = None
         self.stop_inference()
         self._close_cache()
         video = self.state.video

@@ -75,6 +75,9 @@ class InferenceWorker(QObject):
         self.result_name: str | None = None
         self.error: str | None = None
         self.was_cancelled = False
+        # "loading" while torch and the model load (nothing written yet: safe to abandon when the app
+        # quits), "running" once the pipeline (which stops within one window when cancelled) has started
+        self.phase = "loading" if infer_fn is None else "running"
 
     def cancel(self) -> None:
         """Ask the pipeline to stop after its current window (thread-safe)."""
@@ -90,11 +93,14 @@ class InferenceWorker(QObject):
 
                 infer = infer_video
                 limit_torch_threads()
+                self._token.raise_if_cancelled()  # closed while torch was loading: stop before the model
                 # loaded here, not inside the pipeline, so the viewer shows the model's class names and the
                 # run's name from the first frame on (not "class 0…" until the run ends)
                 net, meta, _device = _load(model, self.device)
+                self._token.raise_if_cancelled()
                 self.modelReady.emit(self.run_name or default_run_name(meta), list(meta["class_names"]))
                 model = (net, meta)
+                self.phase = "running"
             name = infer(self.video, model=model, cache_path=self.cache_path, run_name=self.run_name,
                          device=self.device, progress=self._on_progress, cancel=self._token,
                          on_frame=self.frameReady.emit)

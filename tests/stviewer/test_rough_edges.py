@@ -76,3 +76,40 @@ def test_model_run_on_a_complete_run_says_so(make_window, cached_clip):
     w.session.start_inference()
     assert fake.calls == 0 and not w.session.is_running()
     assert "already complete" in w.statusBar().currentMessage()
+
+
+def test_quitting_while_the_model_loads_does_not_wait_for_it(qtbot, clip, monkeypatch):
+    """Closing the window during a first run: a worker still loading torch or the model (nothing written)
+    is cancelled and not joined, so the app exits at once; it never starts the pipeline afterwards."""
+    import threading
+
+    from stviewer import workers
+    from stviewer.session import Session
+    from stviewer.state import ViewerState
+
+    entered, release = threading.Event(), threading.Event()
+    monkeypatch.setattr(workers, "limit_torch_threads", lambda: (entered.set(), release.wait(20)))
+    session = Session(ViewerState(), auto_infer=False)  # the real worker path (infer_fn=None)
+    assert session.open_path(clip)
+    session.start_inference()
+    assert entered.wait(20)
+    thread = session.worker_thread
+    session.close(quitting=True)
+    assert thread.is_running() and session.worker is None  # not joined
+    release.set()
+    assert thread.wait(30000)
+    assert not clip.with_name(clip.name + ".stv.h5").exists()  # cancelled before the pipeline wrote anything
+
+
+def test_closing_while_the_pipeline_runs_joins_it_with_a_consistent_cache(make_window, qtbot, clip):
+    import h5py
+
+    fake = FakeInfer(delay_s=0.02)
+    w = make_window(infer_fn=fake)
+    w.open_path(clip)
+    w.session.start_inference()
+    qtbot.waitUntil(lambda: w.state.run is not None and w.state.run.has_result[3], timeout=10000)
+    w.close()  # the pipeline phase: cancelled after its current frame and joined
+    assert w.session.worker is None and fake.calls == 1
+    with h5py.File(clip.with_name(clip.name + ".stv.h5"), "r") as f:  # closed cleanly: plain h5py opens it
+        assert list(f["runs"]) == ["demo"]
