@@ -123,6 +123,7 @@ def build_sequence_data(
     tr_frames, tr_all_ids, tr_boxes = pred.frames, pred.ids, pred.ltwh
 
     gt_ids, tracker_ids, similarities = [], [], []
+    gt_distractor = np.isin(gt_classes, DISTRACTOR_CLASSES) if preprocess else None
     present = np.union1d(gt_frames, tr_frames).astype(np.int64)
     gt_rows = _rows_by_frame(gt_frames, present)
     tr_rows = _rows_by_frame(tr_frames, present)
@@ -130,13 +131,14 @@ def build_sequence_data(
         g, r = gt_rows[t], tr_rows[t]
         sim = box_iou_ltwh(gt_boxes[g], tr_boxes[r])
         t_ids = tr_all_ids[r]
-        if preprocess and len(g) and len(r):
+        # only a frame with distractor gt can lose tracker boxes (skipping the others changes nothing)
+        if preprocess and len(r) and gt_distractor[g].any():
             scores = sim.copy()
             scores[scores < 0.5 - EPS] = 0
             rows, cols = linear_sum_assignment(-scores)
             matched = scores[rows, cols] > 0 + EPS
             rows, cols = rows[matched], cols[matched]
-            remove = cols[np.isin(gt_classes[g][rows], DISTRACTOR_CLASSES)]
+            remove = cols[gt_distractor[g][rows]]
             t_ids = np.delete(t_ids, remove)
             sim = np.delete(sim, remove, axis=1)
         keep = gt_keep_all[g]
