@@ -45,7 +45,11 @@ def run(args: argparse.Namespace) -> int:
             meta = SequenceMeta.of_cache(cache, name=args.name)
             trackeval = dict(layout=args.layout, benchmark=args.benchmark, split=args.split)
             if args.run is not None:
-                records = run_results_records(cache.run(args.run))
+                reader = cache.run(args.run)
+                if not reader.info.complete:
+                    print(f"stv export: warning: run {args.run!r} is incomplete ({reader.completed_frames} of "
+                          f"{reader.num_frames} frames): only its committed frames are written", file=sys.stderr)
+                records = run_results_records(reader)
                 result = export_results(records, args.out, meta=meta, tracker=args.run, **trackeval)
             else:
                 label_set = load_current_label_set(cache, args.labels)

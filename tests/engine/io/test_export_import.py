@@ -297,3 +297,26 @@ def test_sequence_folder_import_gt_as_labels_and_det_tracked(tmp_path, capsys):
         assert evaluate_run_against_labels(cache.run("public-detections"), labels).summary()["MOTA"] > 0.9
     assert main(["import", str(path), "--sequence", str(seq)]) == 0  # again: nothing is overwritten
     assert capsys.readouterr().out.count("exists already") == 2
+
+
+def test_sequence_name_from_the_video_or_given(tmp_path, capsys):
+    with make_cache(tmp_path, "my clip (1).mp4") as cache:
+        J.save(cache, edited_label_set())
+    path = tmp_path / "my clip (1).mp4.stv.h5"
+    assert main(["export", str(path), "--labels", "fixed", "--out", str(tmp_path / "o")]) == 1
+    assert "give --name" in capsys.readouterr().err
+    assert main(["export", str(path), "--labels", "fixed", "--out", str(tmp_path / "o"), "--name", "MYCLIP-01"]) == 0
+    assert read_seqinfo(tmp_path / "o" / "MYCLIP-01" / "seqinfo.ini").name == "MYCLIP-01"
+
+
+def test_incomplete_run_export_warns(tmp_path, capsys):
+    with make_cache(tmp_path) as cache:
+        writer = cache.create_run("half", model_config={}, checkpoint_sha256="", class_names=["a"], params={},
+                                  alpha_shape=(1, 1))
+        with writer:
+            for k in range(10):
+                writer.write(FrameResult(frame_index=k, tracks=np.array([[1, 2, 30, 40, 0.5, 3]], np.float32),
+                                         action_probs=np.ones(1, np.float32), beta=0.0))
+    assert main(["export", str(tmp_path / "clip.mp4.stv.h5"), "--run", "half", "--out", str(tmp_path / "o")]) == 0
+    assert "incomplete (10 of 40 frames)" in capsys.readouterr().err
+    assert len(read_results(tmp_path / "o" / "clip.txt")) == 10
