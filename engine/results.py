@@ -27,6 +27,7 @@ class FrameResult:
     detections         (D, 5) float32 raw decoder output [x1, y1, x2, y2, score] before tracking, or None.
     track_embeddings   (N, E) float16 re-ID embedding of each track row (the matched detection's, unit length;
                        a coasting row carries its track's running embedding), or None when the model has none.
+    damaged            True when the decoder concealed damage in this frame's pixels (engine.video).
     track_margins      (N,) float32 association margin of each track row: the gap between the cost of the
                        match the tracker made and the best alternative (another detection for the track,
                        another track for the detection, or the gate); small = a near-tie, i.e. a possible ID
@@ -42,6 +43,7 @@ class FrameResult:
     detections: np.ndarray | None = field(default=None)
     track_embeddings: np.ndarray | None = None
     track_margins: np.ndarray | None = None
+    damaged: bool = False
 
     def __post_init__(self) -> None:
         if self.frame_index < 0:

@@ -220,7 +220,8 @@ class RunReader:
             embeddings = emb[a:b] if b > a else np.zeros((0, emb.shape[1]), np.float16)
         return FrameResult(frame_index=k, tracks=tracks, action_probs=self._probs[k].copy(), alpha=alpha,
                            beta=float(self._beta[k]), track_action_probs=tap, detections=detections,
-                           track_embeddings=embeddings, track_margins=margins)
+                           track_embeddings=embeddings, track_margins=margins,
+                           damaged=bool(flag & S.FLAG_DAMAGED))
 
     # ---- whole-run arrays ----------------------------------------------------------------------
     def action_probs(self) -> np.ndarray:
@@ -296,6 +297,10 @@ class RunReader:
         without = np.repeat((self._flags[:self._end] & S.FLAG_HAS_TRACK_EMBEDDINGS) == 0, counts)
         out[without] = np.nan
         return out
+
+    def damaged_frames(self) -> np.ndarray:
+        """Indices of the committed frames whose pixels the decoder concealed damage in (FLAG_DAMAGED)."""
+        return np.flatnonzero(self._flags[:self._end] & S.FLAG_DAMAGED)
 
     @_h5_errors
     def resumes(self) -> np.ndarray:

@@ -53,6 +53,12 @@ def _check_exists(path: Path) -> None:
         raise CacheError(f"{path}: no such results cache")
     if path.is_dir():
         raise CacheError(f"{path}: is a directory, not a results cache")
+    from engine.io.paths import PathKindError, require_regular_file
+
+    try:
+        require_regular_file(path, "results cache")  # HDF5 would block forever opening a FIFO
+    except PathKindError as exc:
+        raise CacheError(str(exc)) from None
 
 
 def _open_read(path: Path) -> tuple[h5py.File, bool]:

@@ -385,7 +385,7 @@ class RunWriter:
         for i in range(n):
             r = by_index.get(lo + i)
             if r is not None:
-                flag = S.FLAG_DONE
+                flag = S.FLAG_DONE | (S.FLAG_DAMAGED if r.damaged else 0)
                 beta[i] = r.beta
                 probs[i] = r.action_probs
                 m = len(r.tracks)

@@ -91,10 +91,19 @@ class _ProgressBar:
 
 
 def _run_single(args: argparse.Namespace) -> int:
+    from engine.train.provenance import synthetic_domain_warning
     from engine.pipeline import default_cache_path, infer_video
+
+    from engine.io.paths import require_output_file
 
     video = Path(args.inputs[0])
     out = args.out or default_cache_path(video)
+    require_output_file(out, "results cache (--out)")  # a FIFO or device would block or never end
+    if args.mot_out is not None:
+        require_output_file(args.mot_out, "--mot-out results")
+    notice = synthetic_domain_warning(args.model, video)  # said once, before the run
+    if notice:
+        print(f"stv infer: warning: {notice}", file=sys.stderr)
     with _ProgressBar(args, video.name) as progress:
         name = infer_video(video, model=args.model, cache_path=out, run_name=args.run_name, device=args.device,
                            window=args.window, stride=args.stride, batch_size=args.batch_size, progress=progress,

@@ -142,6 +142,7 @@ def infer_video(video: str | Path, *, model: Any = "demo", cache_path: str | Pat
                 _restore(stream, writer, cache_path=cache_path, name=name, total=total)
                 last_checkpoint = time.monotonic()
                 for result in stream.run(source, total=total, progress=progress, cancel=cancel):
+                    result.damaged = source.is_damaged(result.frame_index)
                     writer.write(result)
                     if on_frame is not None:
                         on_frame(result)
@@ -154,7 +155,16 @@ def infer_video(video: str | Path, *, model: Any = "demo", cache_path: str | Pat
                 # a cancel (or a failure between batches) leaves the stream on the grid: keep its state
                 at_boundary = stream is not None and stream.boundary == writer.completed_frames > 0
                 writer.close(resume_state=stream.snapshot() if at_boundary else None)
+        _report_damage(source, cache_path)
     return name
+
+
+def _report_damage(source, cache_path: Path) -> None:
+    damaged = source.damaged_frames
+    if damaged:
+        shown = ", ".join(str(k) for k in damaged[:20]) + (", ..." if len(damaged) > 20 else "")
+        log.warning("%s: %d damaged frame(s) were decoded with the decoder's concealment and are marked "
+                    "damaged in %s (frames %s)", source.path, len(damaged), cache_path.name, shown)
 
 
 def _resume_settings(saved: dict, requested: dict, *, cache_path: Path, name: str) -> dict:

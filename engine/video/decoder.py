@@ -27,13 +27,41 @@ from engine.video.index import FrameIndex
 from engine.video.source import VideoError
 
 
+# FFmpeg demuxers and decoders that turn something that is not a video into frames: text rendered as
+# an ANSI terminal ("tty": a gt.txt becomes 218 frames of text), filter graphs, and single images.
+TEXT_FORMATS = frozenset({"tty", "bin", "xbin", "adf", "idf", "ansi"})
+TEXT_CODECS = frozenset({"ansi", "bintext", "xbin", "idf"})
+SYNTHETIC_FORMATS = frozenset({"lavfi"})
+IMAGE_FORMATS = frozenset({"image2", "image2pipe"})
+
+
+def refuse_non_video(path: Path, container, *, allow_images: bool = False) -> None:
+    """VideoError unless ``container`` holds a real video stream (see TEXT_FORMATS...)."""
+    names = set(str(container.format.name).split(","))
+    codec = container.streams.video[0].codec_context.name
+    if names & TEXT_FORMATS or codec in TEXT_CODECS:
+        raise VideoError(path, "not a video: FFmpeg would render this text file as frames of text "
+                               f"({container.format.name} demuxer); give a video file or an image-sequence folder")
+    if names & SYNTHETIC_FORMATS:
+        raise VideoError(path, f"not a video file ({container.format.name} describes generated frames)")
+    if not allow_images and (names & IMAGE_FORMATS or any(n.endswith("_pipe") for n in names)):
+        raise VideoError(path, f"a single {codec} image, not a video; to view images, open the folder of "
+                               f"numbered images (a MOT sequence) instead")
+
+
 def open_container(path: str | Path):
-    """av.open with errors turned into VideoError naming the file and the problem."""
+    """av.open with errors turned into VideoError naming the file and the problem. Only a regular
+    file is opened (a FIFO would block forever); ``FileVideoSource`` then refuses what is not a
+    real video stream (``refuse_non_video``)."""
+    from engine.io.paths import PathKindError, require_regular_file
+
     path = Path(path)
     if not path.exists():
         raise VideoError(path, "no such file")
-    if not path.is_file():
-        raise VideoError(path, "not a regular file")
+    try:
+        require_regular_file(path, "video")  # a FIFO would block av.open forever
+    except PathKindError as exc:
+        raise VideoError(path, str(exc).split(": ", 1)[-1]) from None
     try:
         container = av.open(str(path), mode="r")
     except av.error.FFmpegError as exc:

@@ -21,7 +21,7 @@ from typing import Iterator
 import numpy as np
 
 from engine.video.background import BackgroundIndexer
-from engine.video.decoder import ExactDecoder, open_container, to_rgb
+from engine.video.decoder import ExactDecoder, open_container, refuse_non_video, to_rgb
 from engine.video.fingerprint import file_fingerprint
 from engine.video.frame_cache import FrameCache
 from engine.video.index import FrameIndex, scan_packets
@@ -33,15 +33,20 @@ MB = 1024 * 1024
 
 class FileVideoSource(VideoSource):
     def __init__(self, path: str | Path, *, cache_mb: float = 256.0, readahead: bool = True,
-                 readahead_frames: int = 48, _index: FrameIndex | None = None):
+                 readahead_frames: int = 48, allow_images: bool = False, _index: FrameIndex | None = None):
+        """allow_images: accept a single image file as a one-frame video (refused by default: an image
+        renamed as a video is a mistake, and FFmpeg would happily "decode" it)."""
         import av
 
         self.path = Path(path)
         if cache_mb < 0:
             raise ValueError(f"cache_mb must be >= 0, got {cache_mb}")
-        self._options = dict(cache_mb=cache_mb, readahead=readahead, readahead_frames=readahead_frames)
+        self._options = dict(cache_mb=cache_mb, readahead=readahead, readahead_frames=readahead_frames,
+                             allow_images=allow_images)
+        self._damaged: set[int] = set()
         container = open_container(self.path)
         try:
+            refuse_non_video(self.path, container, allow_images=allow_images)
             stream = container.streams.video[0]
             codec = stream.codec_context
             self.codec_name = codec.name
@@ -100,6 +105,23 @@ class FileVideoSource(VideoSource):
         elif not sequential:
             self._readahead.cancel()
 
+    def _mark_gop_damaged(self, k: int | None) -> None:
+        if k is None:
+            return
+        keys = self.index.key_frames
+        ki = self.index.keyframe_at_or_before(k)
+        end = int(keys[ki + 1]) if ki + 1 < len(keys) else len(self.index)
+        self._damaged.update(range(int(keys[ki]), end))
+
+    @property
+    def damaged_frames(self) -> list[int]:
+        """Frames found damaged so far (concealed by the decoder, or repeated from the previous frame
+        because they could not be decoded at all); grows as frames are decoded."""
+        return sorted(self._damaged)
+
+    def is_damaged(self, k: int) -> bool:
+        return k in self._damaged
+
     def _read(self, k: int) -> np.ndarray:
         with self._lock:
             self._note_access(k)
@@ -117,7 +139,13 @@ class FileVideoSource(VideoSource):
         return frame.copy()
 
     def _iter(self, start: int, stop: int) -> Iterator[np.ndarray]:
-        """Sequential decode on a private container with frame threading (fastest path)."""
+        """Sequential decode on a private container with frame threading (fastest path).
+
+        Damage does not stop it: a packet the decoder rejects is skipped (FFmpeg conceals what it
+        can in the frames that follow, and its whole GOP is marked), a frame that never comes out is
+        replaced by the previous one, and both, like frames the decoder itself flags as corrupt, are
+        added to ``damaged_frames``. (Random access stays strict: ``src[k]`` of a frame that cannot
+        be decoded at all raises VideoError.)"""
         import av
 
         container = open_container(self.path)
@@ -127,22 +155,53 @@ class FileVideoSource(VideoSource):
                 ki = self.index.keyframe_at_or_before(start)
                 container.seek(int(self.index.key_seek_ts[ki]), stream=stream, backward=True, any_frame=False)
             stream.thread_type = "AUTO"
+            codec = stream.codec_context
             expected = start
+            previous: np.ndarray | None = None
+
+            def decoded():
+                for packet in container.demux(stream):
+                    try:
+                        yield from codec.decode(packet if packet.size else None)
+                    except av.error.InvalidDataError:
+                        # a damaged packet: any frame of its GOP may reference it (B-frames shown
+                        # before it included), so all of them are marked; its own frame may be missing
+                        self._mark_gop_damaged(self.index.frame_of_pts(packet.pts))
+                        continue
+                try:
+                    yield from codec.decode(None)
+                except av.error.InvalidDataError:
+                    return
+
             try:
-                for frame in container.decode(stream):
+                for frame in decoded():
                     k = self.index.frame_of_pts(frame.pts)
                     if k is None or k < expected:
                         continue
-                    if k > expected:  # the seek did not land before `start`: fall back to exact reads
-                        break
+                    if k > expected and previous is None:
+                        break  # the seek did not land before `start`: exact reads below
+                    while expected < min(k, stop):  # frames that never came out
+                        self._damaged.add(expected)
+                        yield previous.copy()
+                        expected += 1
+                    if expected >= stop:
+                        return
                     if self._closed:
                         return
-                    yield to_rgb(frame)
+                    if frame.is_corrupt:
+                        self._damaged.add(k)
+                    previous = to_rgb(frame)
+                    yield previous
                     expected += 1
                     if expected >= stop:
                         return
             except av.error.FFmpegError as exc:
-                raise VideoError(self.path, f"decoding stopped at frame {expected} ({exc})") from exc
+                if previous is None:
+                    raise VideoError(self.path, f"decoding stopped at frame {expected} ({exc})") from exc
+            while previous is not None and expected < stop:  # lost at the end of the stream
+                self._damaged.add(expected)
+                yield previous.copy()
+                expected += 1
         finally:
             container.close()
         for k in range(expected, stop):  # rare: a demuxer that seeks imprecisely

@@ -1,8 +1,9 @@
 """A MOTChallenge image-sequence folder (``seqinfo.ini`` + ``img1/000001.jpg`` …) as a VideoSource.
 
 Accepted paths: the sequence folder (holding seqinfo.ini), its image folder (img1/) or, with an
-explicit ``fps=``, any folder of numbered images. The frame count is the number of consecutive
-images present from the first one (a seqLength that claims more is not trusted); each image
+explicit ``fps=``, any folder of numbered images. Every frame 1..seqLength must be present: a gap
+or a seqLength claiming more is refused naming the first missing image (the app and the CLI both
+open sequences here, so they agree); each image
 is decoded on access with OpenCV (the same decoder for random and sequential reads, so
 ``src[k]`` equals frame k of a sequential read by construction).
 """
@@ -79,17 +80,34 @@ class ImageSequenceSource(VideoSource):
 
     @staticmethod
     def _numbered(image_dir: Path, ext: str, claimed: int | None) -> list[Path]:
+        """Images 1..N of a MOT sequence: every one must be there. A gap (frame 20 of 40 missing) or a
+        seqLength claiming more frames than there are images is refused, naming the first missing
+        file: cutting the sequence short, or shifting every later frame, would pair boxes with the
+        wrong pixels."""
         if not image_dir.is_dir():
             raise VideoError(image_dir, "image folder named in seqinfo.ini does not exist")
-        present = {p.name for p in image_dir.iterdir()}
-        files = []
-        limit = claimed if claimed is not None else len(present)
-        for k in range(1, limit + 1):
-            name = f"{k:06d}{ext}"
-            if name not in present:
-                break
-            files.append(image_dir / name)
-        return files
+        by_number: dict[int, Path] = {}
+        for p in image_dir.iterdir():  # the names present: cost scales with the folder, not with seqLength
+            if p.name.endswith(ext) and p.name[:-len(ext)].isdigit():
+                by_number.setdefault(int(p.name[:-len(ext)]), p)
+        numbers = sorted(by_number)
+        if not numbers:
+            return []
+        last = claimed if claimed is not None else numbers[-1]
+        if claimed is not None and claimed > len(numbers):
+            present = set(numbers)
+            first_missing = next(k for k in range(1, len(numbers) + 2) if k not in present)
+            raise VideoError(image_dir, f"seqinfo.ini says seqLength={claimed} but the folder holds {len(numbers)} "
+                                        f"images; {first_missing:06d}{ext} is the first missing one")
+        expected_count = last
+        frames = [k for k in numbers if k <= last]
+        if frames != list(range(1, expected_count + 1)):
+            present = set(frames)
+            missing = [k for k in range(1, expected_count + 1) if k not in present]
+            raise VideoError(image_dir, f"{len(missing)} of {expected_count} frames are missing "
+                                        f"(first: {missing[0]:06d}{ext}); refusing a sequence with gaps, since "
+                                        f"every later frame would be paired with the wrong boxes")
+        return [by_number[k] for k in frames]
 
     def __len__(self) -> int:
         return len(self.files)

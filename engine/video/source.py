@@ -114,6 +114,15 @@ class VideoSource(abc.ABC):
         """
         return fit_to(self[k], max_size)
 
+    @property
+    def damaged_frames(self) -> list[int]:
+        """Frames whose pixels are known to be damaged (concealed by the decoder or repeated from the
+        previous frame); found while decoding, so the list grows as the video is read."""
+        return []
+
+    def is_damaged(self, k: int) -> bool:
+        return False
+
     def start_background_index(self, **options):
         """Start warming random access in the background; a no-op where seeks are already cheap."""
         return None

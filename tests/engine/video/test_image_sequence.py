@@ -51,10 +51,12 @@ def test_jpeg_sequence_random_equals_sequential_and_img1_path(tmp_path):
             assert np.array_equal(src[k], seq[k])
 
 
-def test_seq_length_claiming_more_than_present(tmp_path):
+def test_seq_length_claiming_more_than_present_is_refused(tmp_path):
+    """Issue 12: frames 5..10 missing is a gap at the end; cutting the sequence to 4 frames without a
+    word would pair later boxes with nothing."""
     write_sequence(tmp_path / "SEQ-03", frames=4, seq_length=10)
-    with open_video(tmp_path / "SEQ-03") as src:
-        assert len(src) == 4 and src.claimed_length == 10
+    with pytest.raises(VideoError, match="seqLength=10 but the folder holds 4 images; 000005.png is the first"):
+        open_video(tmp_path / "SEQ-03")
 
 
 def test_corrupt_frame_and_malformed_seqinfo(tmp_path):
