@@ -22,8 +22,11 @@ from stviewer.views.video_view import VideoView
 
 MAX_RECENT = 8
 VIDEO_FILTER = "Videos and results (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.h5 *.hdf5);;All files (*)"
-OVERLAY_LABELS = {"boxes": "Boxes", "trails": "Trails", "heatmap": "α heatmap", "scores": "Scores"}
-OVERLAY_KEYS = {"boxes": "B", "trails": "T", "heatmap": "H", "scores": "S"}
+OVERLAY_LABELS = {"boxes": "Boxes", "trails": "Trails", "heatmap": "α heatmap", "scores": "Scores",
+                  "detections": "Detections"}
+OVERLAY_KEYS = {"boxes": "B", "trails": "T", "heatmap": "H", "scores": "S", "detections": "D"}
+OVERLAY_TIPS = {"scores": "track scores in the box labels", "heatmap": "where the model attends (α), per frame",
+                "detections": "the model's raw detections before tracking, as dashed boxes"}
 
 
 def show_error_dialog(parent: QWidget, title: str, message: str) -> None:
@@ -124,6 +127,8 @@ class MainWindow(QMainWindow):
         for name, label in OVERLAY_LABELS.items():
             action = QAction(label, self, checkable=True, checked=self.state.overlays[name],
                              shortcut=QKeySequence(OVERLAY_KEYS[name]), toolTip=f"{label} ({OVERLAY_KEYS[name]})")
+            if name in OVERLAY_TIPS:
+                action.setToolTip(f"{action.toolTip()}: {OVERLAY_TIPS[name]}")
             action.toggled.connect(lambda on, n=name: self.state.set_overlay(n, on))
             bar.addAction(action)
             self.overlay_actions[name] = action

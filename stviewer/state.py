@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-OVERLAYS = ("boxes", "trails", "heatmap", "scores")
+OVERLAYS = ("boxes", "trails", "heatmap", "scores", "detections")
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
 SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0, 4.0)
 

@@ -46,7 +46,8 @@ class _Pool:
 
 class BoxOverlay:
     """Track boxes (stable colour per ID, thicker when selected) with ``#id`` labels; with
-    ``show_scores`` the label adds the score and raw detections appear as dashed boxes."""
+    ``show_scores`` the label adds the score; with ``show_detections`` the model's raw detections
+    (before tracking) appear as dashed boxes, a toggle of their own so that nothing unexplained shows."""
 
     def __init__(self, viewbox: pg.ViewBox):
         self._viewbox = viewbox
@@ -77,7 +78,7 @@ class BoxOverlay:
         return item
 
     def update(self, result: FrameResult | None, *, show_boxes: bool, show_scores: bool, selected: int,
-               opacity: float = 1.0) -> None:
+               opacity: float = 1.0, show_detections: bool = False) -> None:
         """``opacity`` < 1 dims the run (a label set is edited over it, the run stays for reference)."""
         for pool in (self.boxes, self.labels, self.detections):
             pool.begin()
@@ -99,7 +100,7 @@ class BoxOverlay:
                 label.fill = pg.mkBrush(r, g, b, 230)
                 label.setPos(float(x1), float(y1))
                 label.setVisible(True)
-        if result is not None and show_scores and result.detections is not None:
+        if result is not None and show_detections and result.detections is not None:
             for x1, y1, x2, y2, score in result.detections:
                 det = self.detections.take()
                 det.setRect(QRectF(float(x1), float(y1), float(x2 - x1), float(y2 - y1)))
@@ -152,8 +153,26 @@ def _heatmap_lut() -> np.ndarray:
     return lut
 
 
+# below this spread ((max - min) / max) an α map is "flat": no spatial preference worth colouring
+FLAT_SPREAD = 0.25
+
+
+def normalise_alpha(alpha: np.ndarray) -> tuple[np.ndarray, bool]:
+    """(map scaled to 0..1 within this frame, flat). Per frame min-max, so the most and the least attended
+    places always span the colour map; a flat map (the no-attention model's uniform α, or noise around
+    uniform) comes back as zeros and ``flat=True``, drawn as nothing rather than a full-frame wash."""
+    a = np.asarray(alpha, np.float32)
+    if a.size == 0 or not np.isfinite(a).all():
+        return np.zeros_like(a), True
+    lo, hi = float(a.min()), float(a.max())
+    if hi <= 0 or (hi - lo) / hi < FLAT_SPREAD:
+        return np.zeros_like(a), True
+    return (a - lo) / (hi - lo), False
+
+
 class HeatmapOverlay:
-    """The α map, normalised to its maximum, upsampled bilinearly and stretched over the frame."""
+    """The α map, normalised per frame (``normalise_alpha``), upsampled bilinearly and stretched over the
+    frame; a flat map shows a small "α uniform" note instead of tinting the whole frame."""
 
     UPSAMPLE = 4  # bilinear upsampling factor before Qt stretches the image over the frame
 
@@ -163,17 +182,28 @@ class HeatmapOverlay:
         self.image.setZValue(10)
         self.image.setVisible(False)
         viewbox.addItem(self.image)
+        self.flat_note = pg.TextItem("α uniform: no spatial attention on this frame", color=(20, 20, 20),
+                                     fill=pg.mkBrush(255, 200, 80, 200), anchor=(0, 0))
+        self.flat_note.setFont(LABEL_FONT)
+        self.flat_note.setZValue(31)
+        self.flat_note.setVisible(False)
+        viewbox.addItem(self.flat_note)
+        self.flat = False
         self._rect = None
 
     def update(self, alpha: np.ndarray | None, *, frame_size: tuple[int, int], show: bool, opacity: float) -> None:
         if not show or alpha is None:
             self.image.setVisible(False)
+            self.flat_note.setVisible(False)
             return
         import cv2
 
-        a = np.asarray(alpha, np.float32)
-        peak = float(a.max()) if a.size else 0.0
-        a = a / peak if peak > 0 else np.zeros_like(a)
+        a, self.flat = normalise_alpha(alpha)
+        self.flat_note.setPos(0.0, 0.0)
+        self.flat_note.setVisible(self.flat)
+        if self.flat:
+            self.image.setVisible(False)
+            return
         h, w = a.shape
         a = cv2.resize(a, (w * self.UPSAMPLE, h * self.UPSAMPLE), interpolation=cv2.INTER_LINEAR)
         a8 = np.ascontiguousarray(np.clip(a * 255.0 + 0.5, 0, 255).astype(np.uint8))  # uint8: direct LUT path

@@ -131,7 +131,7 @@ class VideoView(QWidget):
         self.current_result = result
         on = st.overlays
         editing = self.label_source is not None
-        self.boxes.update(result, show_boxes=on["boxes"], show_scores=on["scores"],
+        self.boxes.update(result, show_boxes=on["boxes"], show_scores=on["scores"], show_detections=on["detections"],
                           selected=-1 if editing else st.selected_track,
                           opacity=RUN_OPACITY_WHILE_EDITING if editing else 1.0)
         self.redraw_labels()
@@ -154,6 +154,7 @@ class VideoView(QWidget):
             return  # clicks select label boxes (stviewer.editing.tools), not the run's
         result = self.current_result
         if result is None or not len(result.tracks):
+            self._state.select_track(-1)  # a click on empty space clears the selection
             return
         p = self.viewbox.mapSceneToView(event.scenePos())
         x, y = p.x(), p.y()
@@ -163,6 +164,8 @@ class VideoView(QWidget):
         if len(hits):
             areas = (t[hits, 2] - t[hits, 0]) * (t[hits, 3] - t[hits, 1])
             self._state.select_track(int(t[hits[np.argmin(areas)], 5]))  # the innermost box wins
+        else:
+            self._state.select_track(-1)  # a click on empty space clears the selection
 
     def fit(self) -> None:
         self.viewbox.autoRange(padding=0)

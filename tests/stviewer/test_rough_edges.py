@@ -113,3 +113,74 @@ def test_closing_while_the_pipeline_runs_joins_it_with_a_consistent_cache(make_w
     assert w.session.worker is None and fake.calls == 1
     with h5py.File(clip.with_name(clip.name + ".stv.h5"), "r") as f:  # closed cleanly: plain h5py opens it
         assert list(f["runs"]) == ["demo"]
+
+
+def test_raw_detections_have_their_own_explained_toggle(make_window, cached_clip):
+    w = make_window()
+    w.open_path(cached_clip)
+    w.state.set_frame(20)
+    view = w.video_view
+    dashed = lambda: sum(i.isVisible() for i in view.boxes.detections.items)  # noqa: E731
+    w.state.set_overlay("scores", False)
+    view.render_now()
+    assert dashed() > 0  # detections on, scores off: still shown
+    w.state.set_overlay("detections", False)
+    w.state.set_overlay("scores", True)
+    view.render_now()
+    assert dashed() == 0  # "Scores" no longer brings unexplained dashed boxes
+    assert "raw detections" in w.overlay_actions["detections"].toolTip()
+
+
+def test_alpha_heatmap_is_normalised_per_frame_and_a_flat_map_looks_flat():
+    import numpy as np
+
+    from stviewer.views.overlays import normalise_alpha
+
+    peaky = np.full((28, 48), 1e-4, np.float32)
+    peaky[10, 20] = 0.01
+    a, flat = normalise_alpha(peaky)
+    assert not flat and a.min() == 0 and a.max() == 1  # the whole colour range, whatever the scale
+    uniform = np.full((28, 48), 1 / (28 * 48), np.float32)
+    noisy = uniform * (1 + 0.01 * np.random.default_rng(0).standard_normal((28, 48))).astype(np.float32)
+    for alpha in (uniform, noisy):  # the no-attention model: not a full-frame wash
+        a, flat = normalise_alpha(alpha)
+        assert flat and not a.any()
+
+
+def test_a_flat_alpha_map_shows_a_note_not_a_tint(make_window, cached_clip):
+    import numpy as np
+
+    w = make_window()
+    w.open_path(cached_clip)
+    view = w.video_view
+    view.heatmap.update(np.full((28, 48), 0.5, np.float32), frame_size=(240, 320), show=True, opacity=0.6)
+    assert not view.heatmap.image.isVisible() and view.heatmap.flat_note.isVisible()
+    peaky = np.zeros((28, 48), np.float32)
+    peaky[3, 4] = 1
+    view.heatmap.update(peaky, frame_size=(240, 320), show=True, opacity=0.6)
+    assert view.heatmap.image.isVisible() and not view.heatmap.flat_note.isVisible()
+
+
+def test_a_click_on_empty_space_and_escape_clear_the_selection(make_window, qtbot, cached_clip):
+    from conftest import KNOWN_BOX, KNOWN_FRAME, KNOWN_ID
+
+    w = make_window()
+    w.open_path(cached_clip)
+    w.state.set_frame(KNOWN_FRAME)
+    view = w.video_view
+    view.render_now()
+    gv = view.graphics
+
+    def click(x, y):
+        pos = gv.mapFromScene(view.viewbox.mapViewToScene(QPointF(x, y)))
+        qtbot.mouseClick(gv.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+
+    x1, y1, x2, y2 = KNOWN_BOX
+    click((x1 + x2) / 2, (y1 + y2) / 2)
+    assert w.state.selected_track == KNOWN_ID
+    click(x2 + 40, y2 + 20)  # outside every box
+    assert w.state.selected_track == -1
+    click((x1 + x2) / 2, (y1 + y2) / 2)
+    assert w.state.selected_track == KNOWN_ID
+    qtbot.keyClick(w, Qt.Key.Key_Escape)
+    assert w.state.selected_track == -1

@@ -107,7 +107,7 @@ def test_overlay_toggles(make_window, qtbot, cached_clip):
     assert visible(view.boxes.labels.items) == n_tracks
     assert view.heatmap.image.isVisible() and visible(view.trails.curves.items) > 0
     assert visible(view.boxes.detections.items) > 0
-    for name in ("boxes", "trails", "heatmap", "scores"):
+    for name in ("boxes", "trails", "heatmap", "scores", "detections"):
         w.overlay_actions[name].trigger()  # toolbar button
         assert w.state.overlays[name] is False
     assert visible(view.boxes.boxes.items) == 0 and visible(view.boxes.labels.items) == 0
