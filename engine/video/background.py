@@ -14,7 +14,9 @@ import math
 import threading
 from pathlib import Path
 
-from engine.video.decoder import open_container, to_rgb
+import numpy as np
+
+from engine.video.decoder import open_container, rotate, to_rgb
 from engine.video.frame_cache import FrameCache
 from engine.video.index import FrameIndex
 from engine.video.proxy import ProxyStore
@@ -24,7 +26,10 @@ log = logging.getLogger(__name__)
 
 class BackgroundIndexer:
     def __init__(self, path: str | Path, index: FrameIndex, cache: FrameCache, *, width: int, height: int,
-                 proxy_budget_bytes: int, proxy_max_size: int = 1280, quality: int = 85):
+                 proxy_budget_bytes: int, proxy_max_size: int = 1280, quality: int = 85, rotation: int = 0):
+        """width, height: the stored (coded) frame size; rotation: counter-clockwise degrees applied to
+        every cached frame and proxy (the display matrix)."""
+        self.rotation = rotation
         self.path = Path(path)
         self.index = index
         self.cache = cache
@@ -67,8 +72,9 @@ class BackgroundIndexer:
     def _proxy_bgr(self, frame, size):
         w, h = size
         if (w, h) == (self.width, self.height):
-            return frame.to_ndarray(format="bgr24")
-        return frame.reformat(width=w, height=h, format="bgr24", interpolation="AREA").to_ndarray()
+            return np.ascontiguousarray(rotate(frame.to_ndarray(format="bgr24"), self.rotation))
+        small = frame.reformat(width=w, height=h, format="bgr24", interpolation="AREA").to_ndarray()
+        return np.ascontiguousarray(rotate(small, self.rotation))
 
     def _run(self) -> None:
         import av
@@ -94,7 +100,7 @@ class BackgroundIndexer:
                     expected += 1
                     if self.cache.max_bytes and not (k in self.cache):
                         if self.cache.has_room(self.width * self.height * 3):
-                            self.cache.put(k, to_rgb(frame), evict=False)
+                            self.cache.put(k, to_rgb(frame, self.rotation), evict=False)
                     if not self.exact_only and not self.proxies.full:
                         jpeg = self.proxies.encode(self._proxy_bgr(frame, size))
                         if k == 0:  # fit the whole video into the budget, judging by frame 0

@@ -72,9 +72,32 @@ def open_container(path: str | Path):
     return container
 
 
-def to_rgb(frame: av.VideoFrame) -> np.ndarray:
-    """(H, W, 3) uint8 RGB C-contiguous copy of a decoded frame (one conversion path for all)."""
-    return np.ascontiguousarray(frame.to_ndarray(format="rgb24"))
+def to_rgb(frame: av.VideoFrame, rotation: int = 0) -> np.ndarray:
+    """(H, W, 3) uint8 RGB C-contiguous copy of a decoded frame (one conversion path for all), turned
+    ``rotation`` degrees counter-clockwise (the display matrix, see ``display_rotation``)."""
+    return np.ascontiguousarray(rotate(frame.to_ndarray(format="rgb24"), rotation))
+
+
+def rotate(image: np.ndarray, rotation: int) -> np.ndarray:
+    """``image`` turned ``rotation`` (0, 90, 180, 270) degrees counter-clockwise (a view)."""
+    return np.rot90(image, k=rotation // 90) if rotation else image
+
+
+def display_rotation(path: Path) -> int:
+    """The counter-clockwise rotation (0, 90, 180 or 270) a player applies to show the video upright:
+    the display matrix FFmpeg attaches to decoded frames (a phone's portrait clip is stored landscape
+    with rotate=90). Read from the first frame."""
+    container = open_container(path)
+    try:
+        stream = container.streams.video[0]
+        for frame in container.decode(stream):
+            angle = frame.rotation or 0
+            return int(round(float(angle) / 90.0)) % 4 * 90
+    except av.error.FFmpegError:
+        return 0
+    finally:
+        container.close()
+    return 0
 
 
 class _Overshoot(Exception):

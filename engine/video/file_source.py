@@ -14,6 +14,7 @@ Memory/speed design (decided for the viewer):
 """
 from __future__ import annotations
 
+import functools
 import threading
 from pathlib import Path
 from typing import Iterator
@@ -21,7 +22,7 @@ from typing import Iterator
 import numpy as np
 
 from engine.video.background import BackgroundIndexer
-from engine.video.decoder import ExactDecoder, open_container, refuse_non_video, to_rgb
+from engine.video.decoder import ExactDecoder, display_rotation, open_container, refuse_non_video, to_rgb
 from engine.video.fingerprint import file_fingerprint
 from engine.video.frame_cache import FrameCache
 from engine.video.index import FrameIndex, scan_packets
@@ -33,7 +34,8 @@ MB = 1024 * 1024
 
 class FileVideoSource(VideoSource):
     def __init__(self, path: str | Path, *, cache_mb: float = 256.0, readahead: bool = True,
-                 readahead_frames: int = 48, allow_images: bool = False, _index: FrameIndex | None = None):
+                 readahead_frames: int = 48, allow_images: bool = False, _index: FrameIndex | None = None,
+                 _rotation: int | None = None):
         """allow_images: accept a single image file as a one-frame video (refused by default: an image
         renamed as a video is a mistake, and FFmpeg would happily "decode" it)."""
         import av
@@ -50,9 +52,13 @@ class FileVideoSource(VideoSource):
             stream = container.streams.video[0]
             codec = stream.codec_context
             self.codec_name = codec.name
-            self.width, self.height = int(codec.width), int(codec.height)
-            if self.width <= 0 or self.height <= 0:
+            self._coded_size = (int(codec.width), int(codec.height))
+            if min(self._coded_size) <= 0:
                 raise VideoError(self.path, "the video stream has no frame size (unsupported or corrupt)")
+            # frames come out upright (as players show them): width/height, boxes and exports follow
+            self.rotation = display_rotation(self.path) if _rotation is None else int(_rotation)
+            w, h = self._coded_size
+            self.width, self.height = (h, w) if self.rotation in (90, 270) else (w, h)
             self.index = _index if _index is not None else scan_packets(container, stream, self.path)
             rate = stream.average_rate or stream.guessed_rate or stream.base_rate
             if rate:
@@ -74,7 +80,8 @@ class FileVideoSource(VideoSource):
         window = min(readahead_frames, self.cache.max_bytes // max(1, frame_bytes) // 2)
         self._readahead = None
         if readahead and window >= 2:
-            self._readahead = ReadAhead(self._make_decoder, to_rgb, self.cache, window=window)
+            self._readahead = ReadAhead(self._make_decoder, functools.partial(to_rgb, rotation=self.rotation),
+                                        self.cache, window=window)
         self._background: BackgroundIndexer | None = None
         self._last_read = -2
         self._run_length = 0
@@ -133,7 +140,7 @@ class FileVideoSource(VideoSource):
                 self._check_open()
                 frame = self.cache.get(k)
                 if frame is None:
-                    frame = to_rgb(self._decoder.frame(k))
+                    frame = to_rgb(self._decoder.frame(k), self.rotation)
                     if not self.cache.put(k, frame):
                         return frame
         return frame.copy()
@@ -190,7 +197,7 @@ class FileVideoSource(VideoSource):
                         return
                     if frame.is_corrupt:
                         self._damaged.add(k)
-                    previous = to_rgb(frame)
+                    previous = to_rgb(frame, self.rotation)
                     yield previous
                     expected += 1
                     if expected >= stop:
@@ -212,7 +219,7 @@ class FileVideoSource(VideoSource):
 
     def clone(self) -> "FileVideoSource":
         self._check_open()
-        return FileVideoSource(self.path, _index=self.index, **self._options)
+        return FileVideoSource(self.path, _index=self.index, _rotation=self.rotation, **self._options)
 
     def close(self) -> None:
         if self._closed:
@@ -234,7 +241,8 @@ class FileVideoSource(VideoSource):
         with self._lock:
             if self._background is None:
                 self._background = BackgroundIndexer(
-                    self.path, self.index, self.cache, width=self.width, height=self.height,
+                    self.path, self.index, self.cache, width=self._coded_size[0], height=self._coded_size[1],
+                    rotation=self.rotation,
                     proxy_budget_bytes=int(proxy_mb * MB), proxy_max_size=proxy_max_size, quality=quality)
                 self._background.start()
             return self._background

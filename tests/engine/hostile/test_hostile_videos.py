@@ -143,3 +143,51 @@ def test_a_pixel_less_sequence_claiming_a_billion_frames_is_refused(tmp_path):
     seq = _mot_sequence(tmp_path / "HUGE", frames=1, length=10**9, images=False)
     with pytest.raises(VideoError, match="seqLength=1000000000 is outside"):
         open_video(seq)
+
+
+def _rotated_clip(path, *, rotation, frames=12, width=160, height=96):
+    """A clip stored landscape with a display matrix (as phones write portrait video)."""
+    out = av.open(str(path), "w")
+    stream = out.add_stream("libx264", rate=25)
+    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+    stream.set_display_rotation(rotation)
+    for k in range(frames):
+        image = np.zeros((height, width, 3), np.uint8)
+        image[:20, :40] = 255  # a white block at the stored image's top-left
+        image[-10:, :, 1] = 8 * k
+        for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+            out.mux(packet)
+    for packet in stream.encode():
+        out.mux(packet)
+    out.close()
+    return path
+
+
+@pytest.mark.parametrize("rotation,corner", [(90, "bottom-left"), (-90, "top-right"), (180, "bottom-right")])
+def test_rotation_metadata_is_applied(tmp_path, rotation, corner):
+    clip = _rotated_clip(tmp_path / f"rot{rotation}.mp4", rotation=rotation)
+    with open_video(clip) as src:
+        upright = (96, 160) if rotation == 180 else (160, 96)
+        assert (src.height, src.width) == upright and src[0].shape == (*upright, 3)
+        white = np.argwhere(src[5][:, :, 0] > 200)
+        top, left = white.min(0)
+        bottom, right = white.max(0)
+        h, w = upright
+        assert {"bottom-left": (bottom == h - 1 and left == 0), "top-right": (top == 0 and right == w - 1),
+                "bottom-right": (bottom == h - 1 and right == w - 1)}[corner], (top, left, bottom, right)
+        sequential = list(src.iter_frames())
+        assert all(np.array_equal(sequential[k], src[k]) for k in range(len(src)))
+        src.start_background_index(proxy_mb=4)
+        assert src.wait_background_index(timeout=30) and src.background.problem is None
+        assert src.get_display_frame(3).shape == (*upright, 3)
+
+
+def test_a_rotated_clip_runs_in_display_orientation(causal_checkpoint, tmp_path):
+    clip = _rotated_clip(tmp_path / "portrait.mp4", rotation=90)
+    out = tmp_path / "r.h5"
+    assert stv(["infer", str(clip), "--model", str(causal_checkpoint), "--out", str(out), "--device", "cpu",
+                "--quiet", "--run", "r", "--score-threshold", "0"]) == 0
+    with ResultsCache.open(out) as cache:
+        assert (cache.video.width, cache.video.height) == (96, 160)
+        rows = cache.run("r").track_rows()
+    assert len(rows) and rows[:, [2, 4]].max() <= 96 and rows[:, [3, 5]].max() <= 160
