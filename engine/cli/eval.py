@@ -49,7 +49,9 @@ def run(args: argparse.Namespace) -> int:
             seqinfo_path = args.seqinfo[k] if args.seqinfo else find_seqinfo(gt_path)
             info = read_seqinfo(seqinfo_path) if seqinfo_path else None
             seq_length = info.seq_length if info else None
-            gt = read_gt(gt_path, seq_length=seq_length, semantics=args.gt_semantics)
+            # TrackEval checks gt classes only when it removes distractor matches
+            read_semantics = "mot15" if args.keep_distractor_matches else args.gt_semantics
+            gt = read_gt(gt_path, seq_length=seq_length, semantics=read_semantics)
             pred = read_results(pred_path, seq_length=seq_length)
             pred_seqinfo = find_seqinfo(pred_path)
             pred_info = (read_seqinfo(pred_seqinfo) if pred_seqinfo is not None

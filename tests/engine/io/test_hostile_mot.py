@@ -136,3 +136,11 @@ def test_a_file_beyond_the_size_bound_is_refused_before_parsing(tmp_path, monkey
     big = write(tmp_path / "res.txt", PRED * 3)
     assert main(["eval", "--gt", str(big), "--pred", str(big)]) == 1
     assert "res.txt: larger than 64 bytes" in capsys.readouterr().err
+
+
+def test_custom_gt_classes_need_distractor_removal_off_as_in_trackeval(tmp_path, capsys):
+    gt = write(tmp_path / "SEQ" / "gt" / "gt.txt", "1,1,10,20,30,40,1,42,1\n2,1,11,20,30,40,1,42,1\n")
+    pred = write(tmp_path / "pred.txt", PRED[:58])
+    assert main(["eval", "--gt", str(gt), "--pred", str(pred)]) == 1
+    assert "gt.txt:1: class 42 is not a MOTChallenge class" in capsys.readouterr().err
+    assert main(["eval", "--gt", str(gt), "--pred", str(pred), "--keep-distractor-matches", "--json"]) == 0
