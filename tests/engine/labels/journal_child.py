@@ -75,6 +75,24 @@ def read_only(path: str) -> None:
         print(f"flush refused pending={journal.pending} {exc}", flush=True)
 
 
+def edit_and_compact(cache_path: str) -> None:
+    """Edit, journal and compact into the cache after every edit, forever: "ok <i>" once edit i is in
+    the journal, "saved <i>" once the cache holds it (the parent SIGKILLs us anywhere in between)."""
+    from engine.cache import ResultsCache
+    from engine.labels.journal import journal_path_for, save
+
+    ls = model_set()
+    with ResultsCache.open(cache_path, mode="a") as cache, LabelJournal.open(journal_path_for(cache_path)) as journal:
+        journal.enqueue_snapshot(ls)
+        journal.flush()
+        print("ok 0", flush=True)
+        for i, (change, action) in enumerate(edit_sequence(ls, 100000), start=1):
+            journal.record(ls.name, change, action=action)
+            print(f"ok {i}", flush=True)
+            save(cache, ls, journal)
+            print(f"saved {i}", flush=True)
+
+
 def read_existing(path: str) -> None:
     """Read a journal in a folder this process cannot write (an export from a read-only place)."""
     if os.geteuid() == 0:
@@ -96,5 +114,7 @@ if __name__ == "__main__":
         file_size_limit(sys.argv[2], sys.argv[3])
     elif mode == "readonly":
         read_only(sys.argv[2])
+    elif mode == "compact":
+        edit_and_compact(sys.argv[2])
     elif mode == "read":
         read_existing(sys.argv[2])

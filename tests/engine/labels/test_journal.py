@@ -157,6 +157,53 @@ def test_killed_mid_append_replays_to_the_last_durable_edit(tmp_path, trial):
     assert back.equals(states_after(n)[n])
 
 
+@pytest.mark.parametrize("trial", range(6))
+def test_killed_during_compaction_loses_nothing_and_runs_stay_bit_identical(tmp_path, trial):
+    from engine.cache.synthetic import synthetic_frame
+
+    cache_path = tmp_path / "c.stv.h5"
+    with make_cache(cache_path) as cache:
+        writer = cache.create_run("model", model_config={}, checkpoint_sha256="", class_names=["a"], params={},
+                                  alpha_shape=(4, 4))
+        for k in range(NUM_FRAMES):
+            writer.write(synthetic_frame(k, num_classes=1, alpha_shape=(4, 4)))
+        writer.close()
+        run = cache.run("model")
+        rows_before = run.track_rows()
+        alpha_before = [run.frame(k).alpha for k in (0, 57, NUM_FRAMES - 1)]
+    proc = subprocess.Popen([sys.executable, str(CHILD), "compact", str(cache_path)], stdout=subprocess.PIPE,
+                            text=True, env=child_env())
+    rng = np.random.default_rng(trial)
+    last_ok = -1
+    try:
+        assert proc.stdout.readline().startswith("ok 0")
+        deadline = time.monotonic() + float(rng.uniform(0.05, 0.6))
+        for line in proc.stdout:
+            word, i = line.split()
+            if word == "ok":
+                last_ok = int(i)
+            if time.monotonic() > deadline and last_ok >= 1:
+                break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        rest = proc.stdout.read().split()
+        oks = [int(v) for w, v in zip(rest[::2], rest[1::2]) if w == "ok"]
+        last_ok = max([last_ok] + oks)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    states = states_after(last_ok + 1)
+    with ResultsCache.open(cache_path) as cache, \
+            LabelJournal.open(journal_path_for(cache_path), readonly=True) as journal:
+        run = cache.run("model")
+        np.testing.assert_array_equal(run.track_rows(), rows_before)
+        for k, a in zip((0, 57, NUM_FRAMES - 1), alpha_before):
+            np.testing.assert_array_equal(run.frame(k).alpha, a)
+        back = load(cache, "gt", journal)
+    assert back.equals(states[last_ok]) or back.equals(states[last_ok + 1]), f"lost edits (last durable {last_ok})"
+
+
 def _writable_only_by_root(folder: Path) -> None:
     folder.chmod(0o555)
 
@@ -367,3 +414,33 @@ def test_undo_entries_replay(tmp_path):
         assert journal.replay("gt", None).equals(ls)
         with pytest.raises(ValueError, match="action"):
             journal.enqueue("gt", c, action="frobnicate")
+
+
+def test_a_save_failing_halfway_keeps_the_saved_set_and_the_journal(tmp_path, monkeypatch):
+    import engine.cache.label_store as store
+
+    ls = model_set()
+    with make_cache(tmp_path / "c.stv.h5") as cache, LabelJournal.open(journal_path_for(cache.path)) as journal:
+        save(cache, ls, journal)
+        saved = ls.copy()
+        for change, action in edit_sequence(ls, 12):
+            journal.enqueue(ls.name, change, action=action)
+        in_memory = ls.copy()
+        real = store._dataset
+        calls = []
+
+        def failing(group, name, data):
+            calls.append(name)
+            if len(calls) == 4:
+                raise OSError(28, "No space left on device")
+            real(group, name, data)
+        monkeypatch.setattr(store, "_dataset", failing)
+        with pytest.raises(CacheError, match=f"{cache.path}.*cannot save label set 'gt'.*kept in the journal"):
+            save(cache, ls, journal)
+        monkeypatch.undo()
+        assert ls.equals(in_memory)                              # the caller's state is untouched
+        assert store.read_label_set(cache, "gt")[0].equals(saved)  # the last save is intact
+        assert load(cache, "gt", journal).equals(in_memory)      # and the journal has the rest
+        save(cache, ls, journal)                                  # the retry works
+        assert journal.entry_count("gt") == 0 and load(cache, "gt", journal).equals(in_memory)
+        assert cache.label_set_names == ["gt"]                    # no staging group left visible
