@@ -83,9 +83,23 @@ def test_two_identity_track_gets_a_split_at_the_best_frame():
     b.track(3, range(0, 60), 1, 100, 0.5, identity_from=(33, 4))  # no margin signal: appearance only
     q = b.queue(num_frames=60)
     found = [it for it in q.items if 3 in it.track_ids and it.kind in ("split", "switch")]
-    assert found and abs(found[0].frame - 33) <= 1
-    splits = [it for it in found if it.kind == "split"]
-    assert splits and splits[0].proposal.edit == "split_track" and abs(splits[0].proposal.arguments["frame"] - 33) <= 1
+    assert len(found) == 1 and abs(found[0].frame - 33) <= 1  # one look at the place, not one per detector
+    proposal = found[0].proposal
+    assert proposal.edit == "split_track" and abs(proposal.arguments["frame"] - 33) <= 1
+    assert "looks like two identities" in found[0].reason
+
+
+def test_tracks_taking_turns_on_one_object_get_a_merge_at_each_hand_over():
+    b = Builder()
+    # one person; the tracker alternates between tracks 1 and 2 in blocks (each coasts while the other holds it)
+    for k, (lo, hi) in enumerate(((0, 10), (10, 20), (20, 30), (30, 40))):
+        b.track(1 + k % 2, range(lo, hi), 0, 10 + 2 * lo, 2)
+    b.track(3, range(0, 40), 3, 400, 0, y=250)
+    q = b.queue(num_frames=40)
+    handovers = sorted(it.frame for it in q.items if it.kind == "merge" and set(it.track_ids) == {1, 2})
+    assert handovers == [10, 20, 30]
+    assert all(it.proposal.edit == "merge_tracks" for it in q.items if it.kind == "merge")
+    assert not [it for it in q.items if 3 in it.track_ids]
 
 
 def test_short_low_score_track_is_a_delete_proposal():
