@@ -82,6 +82,7 @@ def infer_video(video: str | Path, *, model: Any = "demo", cache_path: str | Pat
     """
     from engine.cache import ResultsCache
     from engine.cache.writer import add_resume_datasets_to
+    from engine.pipeline.pairing import PARAM_KEY, check_unchanged, content_record
     from engine.pipeline.stream import InferenceStream
     from engine.tracking import ByteTracker
     from engine.video import open_video
@@ -113,6 +114,7 @@ def infer_video(video: str | Path, *, model: Any = "demo", cache_path: str | Pat
                 if saved_sha != meta.get("sha256", ""):
                     raise ValueError(f"{cache_path}: run {name!r} was made by checkpoint {saved_sha[:12]}, "
                                      f"not {str(meta.get('sha256', ''))[:12]}; choose another --run name")
+                check_unchanged(reader.info.params.get(PARAM_KEY), source, cache_path=cache_path, run=name)
                 if reader.completed_frames >= total:
                     return name
                 settings = _resume_settings(reader.info.params, requested, cache_path=cache_path, name=name)
@@ -128,7 +130,7 @@ def infer_video(video: str | Path, *, model: Any = "demo", cache_path: str | Pat
                 writer = cache.create_run(
                     name, model_config=meta.get("config", {}), checkpoint_sha256=str(meta.get("sha256", "")),
                     class_names=list(meta.get("class_names", [])),
-                    params={**settings, "device": str(torch_device),
+                    params={**settings, "device": str(torch_device), PARAM_KEY: content_record(source),
                             "random_init": bool(meta.get("random_init", False))},
                     alpha_shape=(h // stride_cells, w // stride_cells),
                     embedding_dim=int(getattr(net.config, "embed_dim", 0)))
