@@ -7,8 +7,10 @@ finite boxes, kinds, visibility) and a bad group raises CacheCorruptError naming
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator
 
+import h5py
 import numpy as np
 
 from engine.cache import schema as S
@@ -44,6 +46,23 @@ def _dataset(group, name: str, data: np.ndarray) -> None:
     group.create_dataset(name, data=data, **kwargs)
 
 
+@contextmanager
+def staged_label_set(f: h5py.File, name: str) -> Iterator[h5py.Group]:
+    """A fresh hidden group ``/label_sets/.staging-<name>`` to fill; once the block completes it is
+    flushed and moved over ``/label_sets/<name>``, so the name never points at a half-written set (a
+    failed or killed save leaves the old one; the leftover staging group is hidden and replaced next time)."""
+    sets = f.require_group(S.LABEL_SETS_GROUP)
+    staging = f".staging-{name}"
+    if staging in sets:
+        del sets[staging]
+    group = sets.create_group(staging)
+    yield group
+    f.flush()
+    if name in sets:
+        del sets[name]
+    sets.move(staging, name)
+
+
 def write_label_set(cache: "ResultsCache", label_set: "LabelSet", *, journal_id: str = "",
                     journal_seq: int = 0) -> None:
     """Store (or replace) ``label_set`` under its name, format 2. Written into a staging group that
@@ -73,12 +92,7 @@ def write_label_set(cache: "ResultsCache", label_set: "LabelSet", *, journal_id:
         if len(t.outside):
             outside.append(np.stack([np.full(len(t.outside), t.track_id), t.outside], axis=1))
     outside = np.concatenate(outside) if outside else np.zeros((0, 2), np.int64)
-    with cache._structure() as f:
-        sets = f.require_group(S.LABEL_SETS_GROUP)
-        staging = f".staging-{name}"
-        if staging in sets:
-            del sets[staging]
-        g = sets.create_group(staging)
+    with cache._structure() as f, staged_label_set(f, name) as g:
         _dataset(g, LABEL_TRACKS, table)
         for k, v in cols.items():
             _dataset(g, k, v)
@@ -94,10 +108,6 @@ def write_label_set(cache: "ResultsCache", label_set: "LabelSet", *, journal_id:
         a["height"] = np.int64(label_set.height)
         a["journal_id"] = str(journal_id)
         a["journal_seq"] = np.int64(journal_seq)
-        f.flush()
-        if name in sets:
-            del sets[name]
-        sets.move(staging, name)
 
 
 MAX_LABEL_ROWS = 16_000_000  # 16x the 1M-box sets the editor is built for; more is a damaged file

@@ -353,12 +353,9 @@ class ResultsCache:
             raise ValueError("label set rows must be finite")
         if len(rows) and (rows[:, 0].min() < 0 or rows[:, 0].max() >= self.video.num_frames):
             raise ValueError(f"label set frames must be in [0, {self.video.num_frames})")
-        with self._structure() as f:
-            sets = f.require_group(S.LABEL_SETS_GROUP)
-            staging = f".staging-{name}"
-            if staging in sets:
-                del sets[staging]
-            g = sets.create_group(staging)
+        from engine.cache.label_store import staged_label_set
+
+        with self._structure() as f, staged_label_set(f, name) as g:
             kwargs = {}
             if len(rows):
                 kwargs = dict(chunks=(min(len(rows), 4096), S.LABEL_WIDTH), compression=S.COMPRESSION,
@@ -367,10 +364,6 @@ class ResultsCache:
             g.attrs["source_run"] = source_run or ""
             g.attrs["note"] = str(note)
             g.attrs["created"] = utc_now()
-            f.flush()
-            if name in sets:
-                del sets[name]
-            sets.move(staging, name)
 
     def load_label_set(self, name: str) -> np.ndarray:
         """Rows (N, 7) float64 [frame, id, x1, y1, x2, y2, score] of label set ``name`` (a format-2 set,

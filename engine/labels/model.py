@@ -71,23 +71,23 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _check_int(value, what: str, hi: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{what} must be an integer, got {value!r}")
+    value = int(value)
+    if not 1 <= value <= hi:
+        raise ValueError(f"{what} must be in [1, {hi}], got {value}")
+    return value
+
+
 def check_track_id(track_id, what: str = "track ID") -> int:
     """``track_id`` as an int in [1, MAX_TRACK_ID]; ValueError otherwise (bool, float with a fraction...)."""
-    if isinstance(track_id, (bool, np.bool_)) or not isinstance(track_id, (int, np.integer)):
-        raise ValueError(f"{what} must be an integer, got {track_id!r}")
-    track_id = int(track_id)
-    if not 1 <= track_id <= MAX_TRACK_ID:
-        raise ValueError(f"{what} must be in [1, {MAX_TRACK_ID}], got {track_id}")
-    return track_id
+    return _check_int(track_id, what, MAX_TRACK_ID)
 
 
 def check_class_id(class_id) -> int:
-    if isinstance(class_id, (bool, np.bool_)) or not isinstance(class_id, (int, np.integer)):
-        raise ValueError(f"class id must be an integer, got {class_id!r}")
-    class_id = int(class_id)
-    if not 1 <= class_id <= MAX_CLASS_ID:
-        raise ValueError(f"class id must be in [1, {MAX_CLASS_ID}], got {class_id}")
-    return class_id
+    """``class_id`` as an int in [1, MAX_CLASS_ID] (MOTChallenge uses 1..13)."""
+    return _check_int(class_id, "class id", MAX_CLASS_ID)
 
 
 def check_box(box, *, what: str = "box") -> np.ndarray:
