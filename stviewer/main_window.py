@@ -143,7 +143,11 @@ class MainWindow(QMainWindow):
         bar.addSeparator()
         bar.addWidget(QLabel(" Run "))
         self.run_combo = QComboBox()
+        # as wide as the longest run name (checkpoint names were cut at 140 px), within reason; the list
+        # and the tooltip always show whole names
+        self.run_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.run_combo.setMinimumWidth(140)
+        self.run_combo.setMaximumWidth(420)
         self.run_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.run_combo.activated.connect(lambda i: self.session.select_run(self.run_combo.itemText(i)))
         bar.addWidget(self.run_combo)
@@ -205,6 +209,9 @@ class MainWindow(QMainWindow):
     def _on_runs(self, names: list) -> None:
         self.run_combo.clear()
         self.run_combo.addItems(list(names))
+        for i, name in enumerate(names):
+            self.run_combo.setItemData(i, name, Qt.ItemDataRole.ToolTipRole)
+        self.run_combo.view().setMinimumWidth(self.run_combo.view().sizeHintForColumn(0) + 24)
         self._on_run_changed()
 
     def _on_run_changed(self) -> None:
@@ -213,6 +220,7 @@ class MainWindow(QMainWindow):
             i = self.run_combo.findText(run.name)
             if i >= 0:
                 self.run_combo.setCurrentIndex(i)
+                self.run_combo.setToolTip(f"run {run.name}")
 
     def _on_worker_started(self) -> None:
         self.progress_bar.setRange(0, max(1, self.state.num_frames))

@@ -30,6 +30,16 @@ class BarsWidget(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(260, TOP_K * ROW_HEIGHT + 8)
 
+    def column_widths(self) -> tuple[int, int, int]:
+        """(name, bar, value) widths in pixels: the value column always fits "100.0%" in this font (a
+        fixed width cut it to "l00.0%"); names are elided, the bar takes what is left."""
+        fm = self.fontMetrics()
+        value_w = fm.horizontalAdvance("100.0%") + 6
+        w = self.width()
+        name_w = min(130, max(fm.horizontalAdvance("crouch") + 8, int(w * 0.35)))
+        bar_w = max(10, w - name_w - value_w - 6)
+        return name_w, bar_w, value_w
+
     def paintEvent(self, _event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -41,9 +51,7 @@ class BarsWidget(QWidget):
             p.drawText(QRectF(0, 0, w, ROW_HEIGHT), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                        self.placeholder)
             return
-        name_w = min(130, int(w * 0.4))
-        value_w = 46
-        bar_w = max(10, w - name_w - value_w - 12)
+        name_w, bar_w, value_w = self.column_widths()
         for i, (name, prob, rgb) in enumerate(self.rows):
             y = 4 + i * ROW_HEIGHT
             p.setPen(QColor(TEXT))
@@ -56,7 +64,7 @@ class BarsWidget(QWidget):
             p.setBrush(QColor(*rgb))
             p.drawRoundedRect(QRectF(name_w, y + 3, max(2.0, bar_w * float(prob)), ROW_HEIGHT - 10), 3, 3)
             p.setPen(QColor(TEXT))
-            p.drawText(QRectF(name_w + bar_w + 6, y, value_w, ROW_HEIGHT - 4),
+            p.drawText(QRectF(name_w + bar_w, y, value_w, ROW_HEIGHT - 4),
                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{100 * prob:.1f}%")
 
 

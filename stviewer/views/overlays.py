@@ -54,6 +54,9 @@ class BoxOverlay:
         self.boxes = _Pool(self._make_box)
         self.labels = _Pool(self._make_label)
         self.detections = _Pool(self._make_detection)
+        self._placed: list[tuple[pg.TextItem, tuple[float, float, float, float], bool]] = []
+        # labels keep a fixed size on screen: a zoom changes which ones collide, so place them again
+        viewbox.sigRangeChanged.connect(lambda *_: self.place_labels())
 
     def _make_box(self) -> QGraphicsRectItem:
         item = QGraphicsRectItem()
@@ -82,6 +85,7 @@ class BoxOverlay:
         """``opacity`` < 1 dims the run (a label set is edited over it, the run stays for reference)."""
         for pool in (self.boxes, self.labels, self.detections):
             pool.begin()
+        placed = []
         if result is not None and show_boxes:
             for x1, y1, x2, y2, score, tid in result.tracks:
                 tid = int(tid)
@@ -100,6 +104,7 @@ class BoxOverlay:
                 label.fill = pg.mkBrush(r, g, b, 230)
                 label.setPos(float(x1), float(y1))
                 label.setVisible(True)
+                placed.append((label, (float(x1), float(y1), float(x2), float(y2)), tid == selected))
         if result is not None and show_detections and result.detections is not None:
             for x1, y1, x2, y2, score in result.detections:
                 det = self.detections.take()
@@ -108,6 +113,44 @@ class BoxOverlay:
                 det.setVisible(True)
         for pool in (self.boxes, self.labels, self.detections):
             pool.end()
+        self._placed = placed
+        self.place_labels()
+
+    def place_labels(self) -> None:
+        """Move labels so that none covers another: each (the selected track's first, then top to bottom)
+        takes the first free place among above its box, inside its top, below it, above its right end
+        and inside its bottom; when none is free, the least covered. Done in the view's units, since a
+        label keeps its size in screen pixels."""
+        px, py = self._viewbox.viewPixelSize()
+        if not self._placed or not px > 0 or not py > 0:
+            return
+        taken: list[tuple[float, float, float, float]] = []
+        order = sorted(self._placed, key=lambda p: (not p[2], p[1][1], p[1][0]))
+        for label, (x1, y1, x2, y2), _selected in order:
+            br = label.boundingRect()
+            w, h = br.width() * px, br.height() * py
+            # (position, anchor, the label's rectangle x1, y1, x2, y2 in image units; y grows down)
+            candidates = [((x1, y1), (0, 1), (x1, y1 - h, x1 + w, y1)),
+                          ((x1, y1), (0, 0), (x1, y1, x1 + w, y1 + h)),
+                          ((x1, y2), (0, 0), (x1, y2, x1 + w, y2 + h)),
+                          ((x2, y1), (1, 1), (x2 - w, y1 - h, x2, y1)),
+                          ((x1, y2), (0, 1), (x1, y2 - h, x1 + w, y2))]
+            best = min(candidates, key=lambda c: (_covered(c[2], taken), candidates.index(c)))
+            (x, y), anchor, rect = best
+            label.setAnchor(anchor)
+            label.setPos(x, y)
+            taken.append(rect)
+
+
+def _covered(rect: tuple[float, float, float, float], others: list[tuple[float, float, float, float]]) -> float:
+    """Area of ``rect`` covered by ``others`` (summed; overlaps among the others counted twice)."""
+    x1, y1, x2, y2 = rect
+    total = 0.0
+    for a1, b1, a2, b2 in others:
+        w, h = min(x2, a2) - max(x1, a1), min(y2, b2) - max(y1, b1)
+        if w > 0 and h > 0:
+            total += w * h
+    return total
 
 
 class TrailOverlay:

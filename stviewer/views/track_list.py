@@ -8,7 +8,9 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 from stviewer.colors import track_rgb
 from stviewer.state import ViewerState
 
-COLUMNS = ("ID", "Frames", "Length", "Mean score")
+COLUMNS = ("ID", "Frames", "Length", "Score")
+COLUMN_TIPS = ("track ID (its colour in every view)", "first–last frame", "frames with a box",
+               "mean detection score over the track's boxes")
 
 
 def _swatch(track_id: int) -> QIcon:
@@ -32,6 +34,8 @@ class TrackList(QTableWidget):
         super().__init__(0, len(COLUMNS), parent)
         self._state = state
         self.setHorizontalHeaderLabels(COLUMNS)
+        for column, tip in enumerate(COLUMN_TIPS):
+            self.horizontalHeaderItem(column).setToolTip(tip)
         self.verticalHeader().setVisible(False)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -40,7 +44,11 @@ class TrackList(QTableWidget):
         self.setShowGrid(False)
         self.setSortingEnabled(True)
         self.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # numbers take the width they need (header text included, so none is cut); the ID column stretches
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(header.fontMetrics().horizontalAdvance("#0000") + 40)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # arrow keys stay with playback
         self._row_of: dict[int, int] = {}
         self._version = None

@@ -184,3 +184,54 @@ def test_a_click_on_empty_space_and_escape_clear_the_selection(make_window, qtbo
     assert w.state.selected_track == KNOWN_ID
     qtbot.keyClick(w, Qt.Key.Key_Escape)
     assert w.state.selected_track == -1
+
+
+def _fits(widget, text: str, width: int) -> bool:
+    return widget.fontMetrics().horizontalAdvance(text) <= width
+
+
+def test_no_clipped_text_in_the_panels_and_the_run_box(make_window, cached_clip, qtbot):
+    from conftest import KNOWN_FRAME, KNOWN_ID
+
+    w = make_window()
+    w.open_path(cached_clip)
+    w.state.set_frame(KNOWN_FRAME)
+    w.state.select_track(KNOWN_ID)
+    for size in ((1600, 1000), (1024, 640), (800, 500)):
+        w.resize(*size)
+        qtbot.wait(20)
+        bars = w.action_panel.frame_bars
+        _name_w, _bar_w, value_w = bars.column_widths()
+        assert _fits(bars, "100.0%", value_w), size  # was cut to "l00.0%"
+        header = w.track_list.horizontalHeader()
+        for column in range(1, w.track_list.columnCount()):  # every numeric header fits ("Mean score" was cut)
+            text = w.track_list.horizontalHeaderItem(column).text()
+            assert _fits(header, text, header.sectionSize(column) - 8), (size, text)
+    long_name = "resnet50_paper_kinetics_epoch30-1a2b3c4d"
+    w._on_runs(["demo", long_name])
+    assert _fits(w.run_combo, long_name, w.run_combo.sizeHint().width() - 20)
+    assert w.run_combo.itemData(1, Qt.ItemDataRole.ToolTipRole) == long_name
+
+
+def test_box_labels_of_neighbouring_tracks_do_not_overlap(make_window, qtbot, cached_clip):
+    import numpy as np
+
+    from engine.results import FrameResult
+
+    w = make_window()
+    w.open_path(cached_clip)
+    view = w.video_view
+    view.render_now()
+    # like #21 and #34 of the demo clip: two boxes side by side, one a little lower
+    tracks = np.array([[40, 60, 90, 200, 0.78, 21], [52, 63, 110, 230, 0.82, 34], [200, 40, 260, 120, 0.9, 3]],
+                      np.float32)
+    result = FrameResult(frame_index=0, tracks=tracks, action_probs=np.full(6, 1 / 6, np.float32), beta=0.1)
+    view.boxes.update(result, show_boxes=True, show_scores=True, selected=-1)
+    qtbot.wait(10)
+    labels = [item for item in view.boxes.labels.items if item.isVisible()]
+    rects = [item.sceneBoundingRect() for item in labels]
+    assert len(rects) == 3
+    for i in range(3):
+        for j in range(i + 1, 3):
+            assert not rects[i].intersects(rects[j]), (labels[i].textItem.toPlainText(),
+                                                       labels[j].textItem.toPlainText())
