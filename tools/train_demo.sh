@@ -6,6 +6,7 @@
 #   ABLATION=1 tools/train_demo.sh      # also the ablation (about as long again)
 #   WORK=/tmp/demo THREADS=8 tools/train_demo.sh
 #   ASSETS=/tmp/candidate tools/train_demo.sh   # write the models there, to compare before replacing
+#   INIT=assets/demo_model.pt EPOCHS=2 LR=1e-4 tools/train_demo.sh   # fine-tune the shipped model instead
 #
 # Benchmark seeds: 1 = training set, 2 = validation set (top-1 logged each epoch), 3 = assets/demo_clip,
 # 9 = the fresh clips of tests/engine/train/test_demo_model.py. No seed is shared.
@@ -20,6 +21,8 @@ WORK=${WORK:-runs/demo}
 THREADS=${THREADS:-2}
 ABLATION=${ABLATION:-0}
 ASSETS=${ASSETS:-assets}
+INIT=${INIT:-}          # a checkpoint to fine-tune from (default: from scratch)
+LR=${LR:-1e-3}
 EPOCHS=${EPOCHS:-14}
 CLIPS=${CLIPS:-600}
 start=$(date +%s)
@@ -31,7 +34,7 @@ train() {  # $1 = run folder, $2 = asset, rest = extra stv train arguments
   local run=$1 asset=$2
   shift 2
   stv train --config tiny --data "$WORK/train" --val-data "$WORK/val" --out "$WORK/$run" \
-    --epochs "$EPOCHS" --lr 1e-3 --lr-step 10 --windows-per-clip 2 --hflip --seed 0 --threads "$THREADS" \
+    --epochs "$EPOCHS" --lr "$LR" --lr-step 10 --windows-per-clip 2 --hflip --seed 0 --threads "$THREADS" \
     --set 'input_size=[128,224]' --resume "$@"
   # detection-score calibration against the tracker's fixed thresholds, on validation clips only
   mkdir -p "$ASSETS"
@@ -39,7 +42,11 @@ train() {  # $1 = run folder, $2 = asset, rest = extra stv train arguments
   echo "$ASSETS/$asset <- $WORK/$run/model.pt (score-calibrated)"
 }
 
-train run_attn demo_model.pt
+if [ -n "$INIT" ]; then
+  train run_attn_finetune demo_model.pt --init-weights "$INIT"
+else
+  train run_attn demo_model.pt
+fi
 if [ "$ABLATION" = 1 ]; then
   train run_noattn demo_model_noattn.pt --no-attention
 fi

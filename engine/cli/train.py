@@ -29,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stream a synthetic benchmark too (default: decoded once and cached in memory)")
     parser.add_argument("--backbone-weights", default=None, metavar="PTH",
                         help="torchvision ImageNet ResNet state_dict file (e.g. resnet50.pth) for the encoder")
+    parser.add_argument("--init-weights", default=None, metavar="CKPT",
+                        help="start from this checkpoint's weights (fine-tuning: same config and classes)")
     parser.add_argument("--max-steps", type=int, default=None,
                         help="stop after N optimizer steps (smoke runs and benchmarks; the run is not resumable)")
     parser.add_argument("--amp-dtype", default="float16", choices=("float16", "bfloat16"),
@@ -93,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
             amp=not args.no_amp, resume=args.resume, progress=not args.no_progress and sys.stderr.isatty(),
             val_data=args.val_data, hflip=args.hflip, loss_weights=weights, config_overrides=overrides,
             workers=args.workers, split=args.split, stream=True if args.stream else None,
-            backbone_weights=args.backbone_weights, amp_dtype=args.amp_dtype, max_steps=args.max_steps)
+            backbone_weights=args.backbone_weights, amp_dtype=args.amp_dtype, max_steps=args.max_steps,
+            init_weights=args.init_weights)
         result = train(settings)
     except (ValueError, OSError, TrainStateError, TypeError) as exc:
         print(f"stv train: {exc}", file=sys.stderr)

@@ -43,7 +43,7 @@ TRACKING_BATCH = 8
 # settings a resumed run must share with the run it continues
 RESUME_KEYS = ("config", "data", "no_attention", "lr", "lr_step", "lr_gamma", "batch_size", "seed",
                "windows_per_clip", "max_clips", "loss_weights", "weight_decay", "config_overrides", "hflip",
-               "split", "stream", "amp_dtype")
+               "split", "stream", "amp_dtype", "init_weights")
 AMP_DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
@@ -70,6 +70,7 @@ class TrainSettings:
     stream: bool | None = None     # None: stream real data sets, cache synthetic ones; True/False forces
     backbone_weights: str | None = None  # torchvision ImageNet ResNet state_dict file for the encoder
     max_steps: int | None = None   # stop after this many optimizer steps (smoke runs, benchmarks)
+    init_weights: str | None = None  # start from this checkpoint's weights (fine-tuning; same config and classes)
     resume: bool = False
     progress: bool = True
     val_data: str | None = None
@@ -162,6 +163,9 @@ def train(settings: TrainSettings, *, ctx: DistributedContext | None = None,
 
         seed_everything(settings.seed)  # the same initial weights on every rank, whatever building clips drew
         model = build_model(config)
+        if settings.init_weights and not (settings.resume and state_path.is_file()):
+            load_initial_weights(model, settings.init_weights, class_names=class_names)
+            say(f"weights from {settings.init_weights} (fine-tuning)")
         if settings.backbone_weights and not (settings.resume and state_path.is_file()):
             report = load_backbone_weights(model, settings.backbone_weights)
             say(f"encoder from {settings.backbone_weights}: {len(report.loaded)} tensors loaded, "
@@ -315,4 +319,20 @@ def unused_heads_term(output: Any) -> torch.Tensor:
     cannot find unused parameters behind a dataclass output, so they join the graph with weight 0."""
     return sum(getattr(output, name).float().sum() for name in
                ("heatmap_logits", "box_size", "offset", "embedding", "action_map_logits")) * 0.0
+
+
+def load_initial_weights(model: torch.nn.Module, path: str | Path, *, class_names: list[str]) -> None:
+    """Copy a checkpoint's weights into ``model`` (fine-tuning); ValueError naming the file unless its config
+    (but the name) and class names are the model's."""
+    from engine.model import load_checkpoint
+
+    source, meta = load_checkpoint(path)
+    mine = {k: v for k, v in model.config.to_dict().items() if k != "name"}
+    theirs = {k: v for k, v in source.config.to_dict().items() if k != "name"}
+    if mine != theirs:
+        diffs = ", ".join(f"{k}: {theirs.get(k)!r} vs {mine[k]!r}" for k in mine if mine[k] != theirs.get(k))
+        raise ValueError(f"{path}: its model config differs from this run's ({diffs})")
+    if list(meta["class_names"]) != list(class_names):
+        raise ValueError(f"{path}: classes {meta['class_names']} differ from the data's {class_names}")
+    model.load_state_dict(source.state_dict())
 

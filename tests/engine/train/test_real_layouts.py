@@ -148,3 +148,19 @@ def test_three_crops_cover_the_long_side():
     assert left.shape == centre.shape == right.shape == (2, 64, 64, 3)
     assert left[0, :, 0].min() == 255 and right[0, :, -1].max() == 128
     assert centre[0, :, [0, -1]].max() == 0
+
+
+def test_init_weights_fine_tunes_a_checkpoint_of_the_same_model(ucf, tmp_path, capsys):
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert train(ucf, first, "--lr", "1e-3") == 0, capsys.readouterr().err
+    assert train(ucf, second, "--init-weights", str(first / "model.pt"), "--lr", "0") == 0, capsys.readouterr().err
+    a = torch.load(first / "train_state.pt", weights_only=True)["model"]
+    b = torch.load(second / "train_state.pt", weights_only=True)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a if a[k].is_floating_point() and "running" not in k)
+    # another config is refused, naming the file and the difference
+    code = main(["train", "--data", str(ucf), "--out", str(tmp_path / "bad"), "--epochs", "1", "--batch-size", "2",
+                 "--device", "cpu", "--no-progress", *SETS, "--set", "embed_dim=4",
+                 "--init-weights", str(first / "model.pt")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "model.pt" in err and "embed_dim" in err
