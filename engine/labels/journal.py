@@ -359,6 +359,15 @@ class LabelJournal:
         except sqlite3.Error as exc:
             raise JournalError(f"{self.path}: cannot truncate the label journal ({exc})") from None
 
+    def discard(self, label_set_name: str) -> int:
+        """Drop every entry of a label set, queued or written (its edits since the last save are thrown
+        away, or the set is being deleted). Returns how many written entries went."""
+        self._queue = [q for q in self._queue if q[0] != label_set_name]
+        n = self.entry_count(label_set_name)
+        if n:
+            self.truncate(label_set_name, upto_seq=self.last_seq(label_set_name))
+        return n
+
     # ---- reading --------------------------------------------------------------------------
     def _require(self, *, write: bool = False) -> sqlite3.Connection:
         if self._conn is None:
@@ -410,7 +419,8 @@ class LabelJournal:
                     continue
                 if ls is None:
                     raise JournalCorruptError(f"{where}: edits of a label set that is neither saved in the "
-                                              f"cache nor snapshotted in the journal")
+                                              f"cache nor snapshotted in the journal (deleted from the cache? "
+                                              f"LabelJournal.discard drops them)")
                 states, _ = decode_states(payload, num_frames=ls.num_frames, where=where)
                 for tid, t in states.items():
                     if t is not None and t.track_id != tid:

@@ -414,6 +414,8 @@ def test_undo_entries_replay(tmp_path):
         assert journal.replay("gt", None).equals(ls)
         with pytest.raises(ValueError, match="action"):
             journal.enqueue("gt", c, action="frobnicate")
+        journal.enqueue("gt", c)
+        assert journal.discard("gt") == 4 and journal.pending == 0 and journal.label_set_names() == []
 
 
 def test_a_save_failing_halfway_keeps_the_saved_set_and_the_journal(tmp_path, monkeypatch):
