@@ -98,8 +98,8 @@ def idf1_shares(a: TrackTable, b: TrackTable, labels: TrackTable, *, num_frames:
     sums exactly to IDF1_A - IDF1_B. A negative share marks a frame where A loses to B (B keeps the
     identity there under its assignment, A does not).
     """
-    tp_a, m_a = idtp_per_frame(a, labels, num_frames=num_frames, threshold=threshold)
-    tp_b, m_b = idtp_per_frame(b, labels, num_frames=num_frames, threshold=threshold)
+    tp_a, _ = idtp_per_frame(a, labels, num_frames=num_frames, threshold=threshold)
+    tp_b, _ = idtp_per_frame(b, labels, num_frames=num_frames, threshold=threshold)
     g = len(labels)
     denom_a, denom_b = max(1.0, g + len(a)), max(1.0, g + len(b))
     return 2.0 * tp_a / denom_a - 2.0 * tp_b / denom_b
