@@ -20,6 +20,7 @@ ENGINE_TARGETS = {
     "labels": "engine.cli.bench_labels",
     "loader": "engine.cli.bench_loader",
     "model": "engine.cli.bench_model",
+    "hostile": "engine.cli.bench_hostile",
 }
 
 

@@ -207,7 +207,10 @@ def load_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu
     payload = _read(path, map_location)
     try:
         raw_config = json.loads(payload["config"])
-        check_config_ranges(raw_config, where=str(path))
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: malformed checkpoint metadata ({exc})") from None
+    check_config_ranges(raw_config, where=str(path))  # before anything is built from it
+    try:
         stored = ModelConfig.from_dict(raw_config)
         class_names = json.loads(payload["class_names"])
         extra = json.loads(payload["extra"])
