@@ -471,11 +471,13 @@ def _check_space(path: Path, needed: int) -> None:
                           f"label set; your edits are kept in the journal")
 
 
-def save(cache: "ResultsCache", label_set: LabelSet, journal: LabelJournal | None = None) -> None:
-    """Compaction: write ``label_set`` into the cache's ``/label_sets/<name>/``, check it reads back equal,
-    then drop the journal entries it contains. Raises SaveDeferred while a run writer is active (the
-    set stays in the journal; retry later), an OSError subclass naming the file when the disk is full or
-    the folder read-only. ``label_set`` is never modified; nothing saved before is lost on failure."""
+def save_to_cache(cache: "ResultsCache", label_set: LabelSet, *, journal_id: str = "",
+                  journal_seq: int = 0) -> None:
+    """The cache half of :func:`save`, touching no journal, so it can run in a worker thread on a
+    ``label_set.copy()`` while the window keeps editing (1M boxes take seconds): writes the set under a
+    staging name, swaps it in, reads it back and compares. ``journal_id``/``journal_seq``: the journal
+    entries this state contains (the caller truncates up to ``journal_seq`` afterwards, on the thread
+    that owns the journal). Same errors as :func:`save`; ``label_set`` is never modified."""
     from engine.cache.errors import CacheError
     from engine.cache.label_store import read_label_set, write_label_set
 
@@ -484,16 +486,9 @@ def save(cache: "ResultsCache", label_set: LabelSet, journal: LabelJournal | Non
     if not cache.is_reading:
         raise SaveDeferred(f"{cache.path}: a run is being written; label set {label_set.name!r} stays in the "
                            f"journal until the run finishes (retry the save then)")
-    seq, jid = 0, ""
-    if journal is not None:
-        try:
-            journal.flush()
-            seq, jid = journal.last_seq(label_set.name), journal.journal_id
-        except JournalError:
-            seq, jid = 0, ""  # the cache write below still saves everything; entries replay idempotently
     _check_space(cache.path, label_set.num_boxes * _BYTES_PER_ROW + (1 << 20))
     try:
-        write_label_set(cache, label_set, journal_id=jid, journal_seq=seq)
+        write_label_set(cache, label_set, journal_id=journal_id, journal_seq=journal_seq)
         saved, _, _ = read_label_set(cache, label_set.name)
     except CacheError:
         raise
@@ -503,5 +498,25 @@ def save(cache: "ResultsCache", label_set: LabelSet, journal: LabelJournal | Non
     if not saved.equals(label_set):
         raise CacheError(f"{cache.path}: label set {label_set.name!r} read back differently after saving; "
                          f"the journal is kept")
+
+
+def save(cache: "ResultsCache", label_set: LabelSet, journal: LabelJournal | None = None) -> None:
+    """Compaction: write ``label_set`` into the cache's ``/label_sets/<name>/``, check it reads back equal,
+    then drop the journal entries it contains. Raises SaveDeferred while a run writer is active (the
+    set stays in the journal; retry later), an OSError subclass naming the file when the disk is full or
+    the folder read-only. ``label_set`` is never modified; nothing saved before is lost on failure.
+
+    In a worker instead (big sets): on the journal's thread ``journal.flush()``, ``seq =
+    journal.last_seq(name)``, ``snapshot = label_set.copy()``; in the worker ``save_to_cache(cache,
+    snapshot, journal_id=journal.journal_id, journal_seq=seq)``; back on the journal's thread, when it
+    succeeded, ``journal.truncate(name, upto_seq=seq)``. Edits made meanwhile stay in the journal."""
+    seq, jid = 0, ""
+    if journal is not None:
+        try:
+            journal.flush()
+            seq, jid = journal.last_seq(label_set.name), journal.journal_id
+        except JournalError:
+            seq, jid = 0, ""  # the cache write below still saves everything; entries replay idempotently
+    save_to_cache(cache, label_set, journal_id=jid, journal_seq=seq)
     if journal is not None and seq:
         journal.truncate(label_set.name, upto_seq=seq)

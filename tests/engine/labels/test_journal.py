@@ -446,3 +446,38 @@ def test_a_save_failing_halfway_keeps_the_saved_set_and_the_journal(tmp_path, mo
         save(cache, ls, journal)                                  # the retry works
         assert journal.entry_count("gt") == 0 and load(cache, "gt", journal).equals(in_memory)
         assert cache.label_set_names == ["gt"]                    # no staging group left visible
+
+
+def test_compaction_in_a_worker_while_editing_goes_on(tmp_path):
+    import threading
+
+    from engine.labels.journal import save_to_cache
+
+    ls = model_set()
+    with make_cache(tmp_path / "c.stv.h5") as cache, LabelJournal.open(journal_path_for(cache.path)) as journal:
+        journal.enqueue_snapshot(ls)
+        edits = edit_sequence(ls, 40)
+        for _ in range(20):
+            change, action = next(edits)
+            journal.enqueue(ls.name, change, action=action)
+        journal.flush()
+        seq, snapshot = journal.last_seq("gt"), ls.copy()
+        errors = []
+        worker = threading.Thread(target=lambda: errors.extend(
+            [e for e in [_try(save_to_cache, cache, snapshot, journal_id=journal.journal_id, journal_seq=seq)] if e]))
+        worker.start()
+        for change, action in edits:           # the window keeps editing and autosaving meanwhile
+            journal.record(ls.name, change, action=action)
+        worker.join()
+        assert not errors
+        journal.truncate("gt", upto_seq=seq)
+        assert journal.entry_count("gt") == 20
+        assert load(cache, "gt", journal).equals(ls)
+
+
+def _try(fn, *args, **kwargs):
+    try:
+        fn(*args, **kwargs)
+    except Exception as exc:  # reported to the test thread
+        return exc
+    return None
