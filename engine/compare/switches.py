@@ -2,8 +2,14 @@
 
 Both come from :func:`engine.metrics.clear.clear_frame_matches`, the matching behind ``stv eval``'s IDSW and
 Frag: the number of switch events always equals IDSW and the number of fragment events equals Frag, on the
-same preprocessing ``stv eval`` applies to an exported label set (10-column gt, every box considered) and
-exported run (10-column results).
+same preprocessing ``stv eval`` applies to the two tables exported as 10-column gt (every box considered)
+and 10-column results.
+
+Every label row given is truth: pass the rows evaluation scores (``TrackTable.from_label_set`` keeps the
+considered pedestrian rows). A label set's MOT17-style export is scored with one more step, the removal of
+run boxes matched to distractor-class boxes (TrackEval's preprocessing); with no distractor-class rows the
+two agree exactly, otherwise such a run box counts here as a false positive (it never changes a switch
+between two real identities).
 """
 from __future__ import annotations
 

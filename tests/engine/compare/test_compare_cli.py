@@ -96,3 +96,15 @@ def test_unknown_names_are_reported(cache_path, capsys):
     assert "no run or label set named 'nope'" in capsys.readouterr().err
     assert main(["compare", str(cache_path), "--a", "model-a", "--b", "model-b", "--labels", "missing"]) == 1
     assert "no label set named 'missing'" in capsys.readouterr().err
+
+
+def test_a_name_that_is_both_a_run_and_a_label_set_needs_a_prefix(cache_path, capsys):
+    with ResultsCache.open(cache_path, mode="a") as cache:
+        save(cache, LabelSet.from_run(cache.run("model-b"), name="model-a"))
+    capsys.readouterr()
+    assert main(["compare", str(cache_path), "--a", "model-a", "--b", "model-b"]) == 1
+    assert "both a run and a label set" in capsys.readouterr().err
+    table = stv_json(capsys, "compare", str(cache_path), "--a", "labels:model-a", "--b", "run:model-b",
+                     "--labels", "gt", "--json")
+    assert table[0]["kind"] == "labels" and table[1]["kind"] == "run"
+    assert table[0]["IDF1"] == table[1]["IDF1"]  # the label set is model-b's tracks

@@ -175,3 +175,18 @@ def test_bad_inputs_are_refused():
     with pytest.raises(ValueError, match="finite"):
         review_queue(np.full((1, 7), np.nan), num_frames=5)
     assert len(review_queue(np.zeros((0, 7)), num_frames=5, settings=ReviewSettings())) == 0
+
+
+def test_a_schema_v1_run_gets_a_queue_with_the_reason(tmp_path):
+    from engine.cache import ResultsCache
+
+    from test_schema_v2 import FP, write_v1_cache
+
+    path = tmp_path / "old.stv.h5"
+    write_v1_cache(path)
+    with ResultsCache.open(path, video_fingerprint=FP) as cache:
+        from engine.compare.review import review_run
+
+        queue = review_run(cache.run("old"))
+    assert any("schema version 1" in note for note in queue.notes)
+    assert all(it.kind not in ("split",) for it in queue.items)  # no embeddings: no two-identity check
