@@ -172,3 +172,18 @@ def test_v1_run_resumed_by_v2_code_stays_v1(tmp_path):
         assert reader.completed_frames == 12
         assert reader.track_margin_rows() is None
         np.testing.assert_array_equal(reader.frame(10).tracks, identity_frame(10).tracks)
+
+
+def test_identity_datasets_shorter_than_the_committed_rows_are_reported(tmp_path):
+    from engine.cache.errors import CacheCorruptError
+
+    path = tmp_path / "c.stv.h5"
+    with new_cache(path) as cache:
+        with cache.create_run("new", embedding_dim=E, **run_kwargs()) as writer:
+            for k in range(4):
+                writer.write(identity_frame(k))
+    with h5py.File(path, "r+") as f:
+        f["runs/new/track_margins"].resize((2,))
+    with ResultsCache.open(path) as cache:
+        with pytest.raises(CacheCorruptError, match="c.stv.h5.*new"):
+            cache.run("new")
