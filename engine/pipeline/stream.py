@@ -179,7 +179,7 @@ class InferenceStream:
         action_probs = torch.softmax(output.action_logits.float(), dim=-1).cpu().numpy()
         alpha = output.alpha.float().cpu().numpy().astype(np.float16)
         beta = output.beta.float().cpu().numpy()
-        if not (np.isfinite(action_probs).all() and np.isfinite(beta).all()):
+        if not (np.isfinite(action_probs).all() and np.isfinite(beta).all() and np.isfinite(alpha).all()):
             raise NonFiniteOutputError(
                 f"the model's outputs are not finite (NaN or inf) in frames {windows[0][0][0]}.."
                 f"{windows[-1][0][-1]}: its weights or inputs are broken; results stop here")
@@ -213,6 +213,9 @@ class InferenceStream:
         boxes[:, 1::2] = boxes[:, 1::2].clip(0, h)
         scores = np.asarray(dets.scores, dtype=np.float32).reshape(-1, 1)
         det_rows = np.concatenate([boxes, scores], axis=1)
+        if not np.isfinite(det_rows).all():
+            raise NonFiniteOutputError(f"the model's detections are not finite (NaN or inf) in frame {index}: "
+                                       f"its weights or inputs are broken; results stop here")
         embeddings = getattr(dets, "embeddings", None)
         embeddings = None if embeddings is None else np.asarray(embeddings, dtype=np.float32)
         tracked = self.tracker.update(det_rows, embeddings=embeddings)

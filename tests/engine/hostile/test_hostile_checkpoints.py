@@ -92,18 +92,33 @@ def test_non_finite_weights_are_refused_on_load(causal_checkpoint, tmp_path, bad
         load_checkpoint(path)
 
 
-def test_overflowing_weights_stop_the_run_with_a_clear_message(causal_checkpoint, hostile_clip, tmp_path, capsys):
+def test_non_finite_detections_stop_the_run(causal_checkpoint, hostile_clip, tmp_path):
+    """A model that loads (here: poisoned after loading) but whose boxes come out NaN: a clear stop,
+    not a ValueError from deep inside the tracker."""
+    from engine.model import load_checkpoint
+    from engine.pipeline import infer_video
+    from engine.pipeline.control import NonFiniteOutputError
+
+    model, meta = load_checkpoint(causal_checkpoint)
+    with torch.no_grad():
+        model.tracking_head.offset[2].bias.fill_(float("nan"))
+    with pytest.raises(NonFiniteOutputError, match="detections are not finite .* in frame 0"):
+        infer_video(hostile_clip(12), model=(model, meta), cache_path=tmp_path / "r.h5", device="cpu")
+
+
+@pytest.mark.parametrize("weight,what", [("action_head.fc.weight", "outputs are not finite")])
+def test_overflowing_weights_stop_the_run_with_a_clear_message(causal_checkpoint, hostile_clip, tmp_path, capsys,
+                                                               weight, what):
     """Finite weights whose outputs overflow to inf/NaN: the run stops (exit 1), no 'complete' NaN run."""
     from engine.cache import ResultsCache
     from engine.cli.main import main as stv
 
-    path = _rewrite(causal_checkpoint, tmp_path / "huge.pt",
-                    state={"action_head.fc.weight": lambda t: torch.full_like(t, 3e38)})
+    path = _rewrite(causal_checkpoint, tmp_path / "huge.pt", state={weight: lambda t: torch.full_like(t, 3e38)})
     out = tmp_path / "r.h5"
     code = stv(["infer", str(hostile_clip(12)), "--model", str(path), "--out", str(out), "--device", "cpu",
                 "--quiet", "--run", "r"])
     assert code == 1
-    assert "outputs are not finite" in capsys.readouterr().err
+    assert what in capsys.readouterr().err
     with ResultsCache.open(out) as cache:
         assert cache.run("r").completed_frames == 0
 
