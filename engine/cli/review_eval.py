@@ -54,7 +54,11 @@ def run(args: argparse.Namespace) -> int:
           f"{summary['queue_items']} queue items")
     for key in KEYS:
         value = summary[key]
-        print(f"  {key:<26} {'-' if value is None else f'{value:.3f}'}")
+        line = f"  {key:<26} {'-' if value is None else f'{value:.3f}'}"
+        reference = summary.get(f"random_{key}")
+        if reference is not None:
+            line += f"   (a random queue of the same length: {reference:.3f})"
+        print(line)
     print(f"  ({summary['proposals_applied']} proposals accepted, {summary['proposals_skipped']} no longer applied)")
     return 0
 

@@ -7,6 +7,10 @@ of the event's run IDs (the ID before or after the switch/fragment) within ``COV
 Coverage is pooled over clips (covered events / all events). IDF1 before / after: the run, and the run as a
 label set with the top-20 proposals accepted blindly (as pressing Enter 20 times would), both scored against
 the gt like ``stv eval`` (pooled IDTP/IDFP/IDFN).
+
+The proximity rule is generous to any list of places, so a reference is printed beside it: the coverage of
+a random queue of the same length per clip (items at random track rows of the run: a frame and its track
+ID), averaged over ``RANDOM_TRIALS`` draws with a fixed seed.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from engine.compare.tracks import TrackTable
 COVER_FRAMES = 8
 TOPS = (10, 20, 50)
 ACCEPT_TOP = 20
+RANDOM_TRIALS = 20
 
 
 def covered(events_frames: np.ndarray, events_ids: np.ndarray, items: tuple[ReviewItem, ...]) -> np.ndarray:
@@ -42,6 +47,7 @@ class ClipReview:
     fragments: int
     switch_covered: dict[int, int]
     fragment_covered: dict[int, int]
+    random_switch_covered: dict[int, float]
     metrics_before: object  # engine.metrics.SequenceMetrics
     metrics_after: object
     applied: int
@@ -66,13 +72,32 @@ def review_clip(name: str, reader, gt_records, *, settings: ReviewSettings | Non
     fr_ids = np.column_stack([events.fragment_previous_id, events.fragment_id])
     switch_covered = {k: int(covered(events.frame, sw_ids, queue.top(k)).sum()) for k in TOPS}
     fragment_covered = {k: int(covered(events.fragment_frame, fr_ids, queue.top(k)).sum()) for k in TOPS}
+    random_covered = _random_coverage(reader.track_rows(), events.frame, sw_ids, [len(queue.top(k)) for k in TOPS])
     before = evaluate_sequence(gt_records, run_results_records(reader), num_timesteps=num_frames)
     corrected = LabelSet.from_run(reader, name="review")
     applied, skipped = apply_proposals(corrected, queue.items, limit=ACCEPT_TOP)
     after = evaluate_sequence(gt_records, label_set_results_records(corrected), num_timesteps=num_frames)
     return ClipReview(name=name, switches=events.num_switches, fragments=events.num_fragments,
-                      switch_covered=switch_covered, fragment_covered=fragment_covered, metrics_before=before,
+                      switch_covered=switch_covered, fragment_covered=fragment_covered,
+                      random_switch_covered=dict(zip(TOPS, random_covered)), metrics_before=before,
                       metrics_after=after, applied=applied, skipped=skipped, queue=queue)
+
+
+def _random_coverage(rows: np.ndarray, frames: np.ndarray, ids: np.ndarray, sizes: list[int]) -> list[float]:
+    """Mean switches covered by random queues of each size in ``sizes`` (see the module docstring)."""
+    rng = np.random.default_rng(0)
+    out = []
+    for n in sizes:
+        if n == 0 or len(rows) == 0 or len(frames) == 0:
+            out.append(0.0)
+            continue
+        total = 0
+        for _ in range(RANDOM_TRIALS):
+            pick = rng.integers(len(rows), size=n)
+            items = tuple(ReviewItem("random", int(rows[i, 0]), (int(rows[i, 1]),), "", 0.0, None) for i in pick)
+            total += int(covered(frames, ids, items).sum())
+        out.append(total / RANDOM_TRIALS)
+    return out
 
 
 def summarize(clips: list[ClipReview]) -> dict:
@@ -84,6 +109,9 @@ def summarize(clips: list[ClipReview]) -> dict:
     out: dict = {"clips": len(clips), "switches": switches, "fragments": fragments}
     for k in TOPS:
         out[f"switch_coverage_top{k}"] = sum(c.switch_covered[k] for c in clips) / switches if switches else None
+    for k in TOPS:
+        out[f"random_switch_coverage_top{k}"] = (sum(c.random_switch_covered[k] for c in clips) / switches
+                                                 if switches else None)
     for k in TOPS:
         out[f"fragment_coverage_top{k}"] = (sum(c.fragment_covered[k] for c in clips) / fragments
                                             if fragments else None)

@@ -26,7 +26,7 @@ def test_review_eval_json(tiny_benchmark, tmp_path, capsys):
     assert main(["review-eval", str(tiny_benchmark), "--json", "--cache-dir", str(caches)]) == 0
     out = json.loads(capsys.readouterr().out)
     for key in ("switch_coverage_top10", "switch_coverage_top20", "switch_coverage_top50",
-                "fragment_coverage_top20", "idf1_before", "idf1_after_top20"):
+                "fragment_coverage_top20", "idf1_before", "idf1_after_top20", "random_switch_coverage_top20"):
         assert key in out
         assert out[key] is None or 0.0 <= out[key] <= 1.0, (key, out[key])
     assert out["clips"] == 2 and out["idf1_before"] is not None
