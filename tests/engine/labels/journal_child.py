@@ -12,16 +12,23 @@ from labels_helpers import edit_sequence, model_set
 from engine.labels.journal import JournalError, LabelJournal
 
 
-def append_forever(path: str) -> None:
-    """Append a deterministic edit sequence, printing "ok <i>" once edit i is durable."""
+def append_edits(journal: LabelJournal, after_each=None) -> None:
+    """Snapshot the test set, then append the deterministic edit sequence forever, printing "ok <i>" once
+    edit i is durable; ``after_each(ls, i)`` runs after each."""
     ls = model_set()
+    journal.enqueue_snapshot(ls)
+    journal.flush()
+    print("ok 0", flush=True)
+    for i, (change, action) in enumerate(edit_sequence(ls, 100000), start=1):
+        journal.record(ls.name, change, action=action)
+        print(f"ok {i}", flush=True)
+        if after_each is not None:
+            after_each(ls, i)
+
+
+def append_forever(path: str) -> None:
     with LabelJournal.open(path) as journal:
-        journal.enqueue_snapshot(ls)
-        journal.flush()
-        print("ok 0", flush=True)
-        for i, (change, action) in enumerate(edit_sequence(ls, 100000), start=1):
-            journal.record(ls.name, change, action=action)
-            print(f"ok {i}", flush=True)
+        append_edits(journal)
 
 
 def file_size_limit(path: str, cache_path: str) -> None:
@@ -81,16 +88,11 @@ def edit_and_compact(cache_path: str) -> None:
     from engine.cache import ResultsCache
     from engine.labels.journal import journal_path_for, save
 
-    ls = model_set()
     with ResultsCache.open(cache_path, mode="a") as cache, LabelJournal.open(journal_path_for(cache_path)) as journal:
-        journal.enqueue_snapshot(ls)
-        journal.flush()
-        print("ok 0", flush=True)
-        for i, (change, action) in enumerate(edit_sequence(ls, 100000), start=1):
-            journal.record(ls.name, change, action=action)
-            print(f"ok {i}", flush=True)
+        def compact(ls, i):
             save(cache, ls, journal)
             print(f"saved {i}", flush=True)
+        append_edits(journal, compact)
 
 
 def read_existing(path: str) -> None:
