@@ -22,6 +22,9 @@ def consistent(ls) -> None:
             assert len(left) and len(right), f"track {t.track_id}: interpolated frame {f} not between keyframes"
             assert not ((t.outside > left[-1]) & (t.outside < right[0])).any()
         assert not np.isin(t.outside, t.frames).any()
+    for k in (0, 31, 59, 60, 61, 89, 119):  # the per-frame index follows every edit
+        expect = [t.track_id for t in ls.tracks() if t.row(k) is not None]
+        assert ls.frame_boxes(k).ids.tolist() == expect
 
 
 def rows_of(ls, ids) -> dict[int, list]:
