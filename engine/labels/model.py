@@ -424,10 +424,13 @@ class LabelSet:
         """
         if hasattr(run, "track_rows"):
             rows = run.track_rows()
-            video = run._cache.video
-            num_frames = video.num_frames if num_frames is None else num_frames
-            width = video.width if width is None else width
-            height = video.height if height is None else height
+            num_frames = run.num_frames if num_frames is None else num_frames
+            video = getattr(getattr(run, "_cache", None), "video", None)  # the frame size is the cache's
+            if video is not None:
+                width = video.width if width is None else width
+                height = video.height if height is None else height
+            if width is None or height is None:
+                raise ValueError("from_run: give width and height (the run does not say its frame size)")
             source_run = run.name if source_run is None else source_run
         else:
             rows = np.asarray(run, dtype=np.float64)
