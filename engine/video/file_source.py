@@ -124,7 +124,7 @@ class FileVideoSource(VideoSource):
     def damaged_frames(self) -> list[int]:
         """Frames found damaged so far (concealed by the decoder, or repeated from the previous frame
         because they could not be decoded at all); grows as frames are decoded."""
-        return sorted(self._damaged)
+        return sorted(self._damaged.copy())  # copy() is atomic: the reading thread may be adding
 
     def is_damaged(self, k: int) -> bool:
         return k in self._damaged
