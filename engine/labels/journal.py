@@ -471,6 +471,17 @@ def _check_space(path: Path, needed: int) -> None:
                           f"label set; your edits are kept in the journal")
 
 
+def _fsync(path: Path) -> None:
+    """Put the cache's new bytes on the disk before the journal entries they replace are dropped (the
+    truncation is fsynced: without this a power cut could keep the truncation and lose the save). It
+    also spares the next autosave's fsync from waiting behind megabytes of label set."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def save_to_cache(cache: "ResultsCache", label_set: LabelSet, *, journal_id: str = "",
                   journal_seq: int = 0) -> None:
     """The cache half of :func:`save`, touching no journal, so it can run in a worker thread on a
@@ -489,6 +500,7 @@ def save_to_cache(cache: "ResultsCache", label_set: LabelSet, *, journal_id: str
     _check_space(cache.path, label_set.num_boxes * _BYTES_PER_ROW + (1 << 20))
     try:
         write_label_set(cache, label_set, journal_id=journal_id, journal_seq=journal_seq)
+        _fsync(cache.path)
         saved, _, _ = read_label_set(cache, label_set.name)
     except CacheError:
         raise
