@@ -160,3 +160,33 @@ def test_stv_show_of_a_tampered_cache_exits_1_with_the_file_named(cache_path, ca
     assert stv(["show", str(cache_path)]) == 1
     err = capsys.readouterr().err
     assert str(cache_path) in err and "alpha_shape" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("blob", [
+    (1 << 62).to_bytes(8, "little") + bytes(56),              # declares 4 EiB
+    (24).to_bytes(8, "little") + bytes(32) + bytes(24),       # checksum does not match
+])
+def test_a_crafted_resume_snapshot_is_ignored_not_trusted(cache_path, blob):
+    with h5py.File(cache_path, "r+") as f:
+        slots = f["runs/r/resume_state"]
+        slots.resize(len(blob), axis=1)
+        slots[0] = np.frombuffer(blob, np.uint8)
+        slots[1] = np.frombuffer(blob, np.uint8)
+    with ResultsCache.open(cache_path, mode="a") as cache:
+        writer = cache.open_run_writer("r")
+        assert writer.resume_point is None  # the pipeline then restarts from frame 0, exactly
+        writer.close()
+
+
+def test_a_compressed_npz_inside_a_valid_checksum_is_refused():
+    """Even a snapshot with a correct checksum must not inflate: npz members must be stored."""
+    import hashlib
+    import io
+
+    from engine.cache.resume_state import HEADER, decode
+
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, commit=np.array([0, 0, 0], np.int64), **{"s.x": np.zeros(1 << 20)})
+    payload = buffer.getvalue()
+    blob = len(payload).to_bytes(8, "little") + hashlib.sha256(payload).digest() + payload
+    assert len(blob) > HEADER and decode(np.frombuffer(blob, np.uint8)) is None
