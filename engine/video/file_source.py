@@ -180,13 +180,19 @@ class FileVideoSource(VideoSource):
                 except av.error.InvalidDataError:
                     return
 
+            before_start = None  # the last frame decoded before `start` (a filler if `start` is missing)
             try:
                 for frame in decoded():
                     k = self.index.frame_of_pts(frame.pts)
-                    if k is None or k < expected:
+                    if k is None:
+                        continue
+                    if k < expected:
+                        before_start = frame if previous is None else before_start
                         continue
                     if k > expected and previous is None:
-                        break  # the seek did not land before `start`: exact reads below
+                        if before_start is None:
+                            break  # the seek did not land before `start`: exact reads below
+                        previous = to_rgb(before_start, self.rotation)  # as the uninterrupted decode
                     while expected < min(k, stop):  # frames that never came out
                         self._damaged.add(expected)
                         yield previous.copy()

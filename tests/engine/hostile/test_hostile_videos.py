@@ -92,6 +92,9 @@ def test_a_damaged_packet_mid_video_decodes_on_and_marks_the_frames(causal_check
         for k in range(48):
             if k not in marked:
                 assert np.array_equal(frames[k], reference[k]), f"frame {k} is not marked but differs"
+        for start in range(marked[0] - 1, marked[-1] + 2):  # a resumed run decodes from `start` on
+            again = list(bad.iter_frames(start))
+            assert len(again) == 48 - start and all(np.array_equal(a, b) for a, b in zip(again, frames[start:]))
     out = tmp_path / "r.h5"
     with caplog.at_level("WARNING", logger="engine.pipeline"):
         code = stv(["infer", str(damaged), "--model", str(causal_checkpoint), "--out", str(out), "--device", "cpu",
