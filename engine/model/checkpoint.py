@@ -163,7 +163,12 @@ def minimum_weight_bytes(config: ModelConfig) -> int:
     encoder's share slightly under-estimated, plus the temporal input and action layers), computed
     without building it: a checkpoint holding less cannot be that model."""
     encoder = 0.9 * _ENCODER_PARAMETERS.get(config.backbone, 0.0) * config.width ** 2
-    other = config.feature_channels * config.temporal_channels + config.temporal_channels * config.num_classes
+    D, C, H = config.feature_channels, config.temporal_channels, config.head_channels
+    other = (9 * D * D            # the FPN's 3x3 smoothing convolution
+             + D * C              # the temporal module's input projection
+             + 5 * 9 * C * H      # the tracking head's five 3x3 convolutions
+             + H * (config.embed_dim + config.num_classes)
+             + C * config.num_classes)  # the action classifier
     return int(2 * (encoder + other))
 
 
