@@ -84,6 +84,9 @@ CASES: dict[str, tuple[str, str]] = {
     "checkpoint-resnet50-width4-in-3MB": _case("from engine.model import load_checkpoint", """
         load_checkpoint(sys.argv[1] + "/width4.pt")
     """),
+    "checkpoint-2048-channel-heads": _case("from engine.model import load_checkpoint", """
+        load_checkpoint(sys.argv[1] + "/wide_heads.pt")
+    """),
     "checkpoint-nan-weights": _case("from engine.model import load_checkpoint", """
         load_checkpoint(sys.argv[1] + "/nan.pt")
     """),
@@ -215,6 +218,8 @@ def _build_checkpoints(folder: Path, *, bomb_mb: int) -> None:
     variant("width64.pt", {"backbone": "resnet50", "width": 64.0})
     variant("input100000.pt", {"input_size": [100000, 100000]})
     variant("width4.pt", {"backbone": "resnet50", "width": 4.0, "feature_channels": 2048})
+    variant("wide_heads.pt", {"feature_channels": 2048, "temporal_channels": 2048, "head_channels": 2048,
+                              "embed_dim": 2048})
     variant("nan.pt", nan=True)
     with zipfile.ZipFile(folder / "bomb.pt", "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         archive.writestr(zipfile.ZipInfo("bomb/data.pkl"), pickle.dumps({"format": FORMAT, "version": VERSION}))
