@@ -18,7 +18,10 @@ numbers, arrays and UTF-8 strings; structured values are JSON strings. Nothing i
     model_config        str     JSON object (the model's config)
     checkpoint_sha256   str     sha256 of the checkpoint file ("" if none)
     class_names         str     JSON list of K strings
-    params              str     JSON object (window, stride, thresholds, tracker settings, ...)
+    params              str     JSON object (window, stride, thresholds, tracker settings, ...; a
+                                resumed run continues with these), and ``video_content``: {size,
+                                mtime_ns, blake2b} of the video the run was made from
+                                (engine.pipeline.pairing re-verifies it before resuming)
     alpha_shape         int64 (2,)  (h, w) of the attention map
     embedding_dim       int64       (v2) E, width of ``track_embeddings`` (0: the run stores none)
     created             str     ISO-8601 UTC
