@@ -85,11 +85,14 @@ def infer_video(video: str | Path, *, model: Any = "demo", cache_path: str | Pat
     from engine.pipeline.pairing import PARAM_KEY, check_unchanged, content_record
     from engine.pipeline.stream import InferenceStream
     from engine.tracking import ByteTracker
-    from engine.video import open_video
+    from engine.video import VideoError, open_video
 
     video = Path(video)
     cache_path = Path(cache_path) if cache_path is not None else default_cache_path(video)
     with open_video(video) as source:
+        if not getattr(source, "has_pixels", True):
+            raise VideoError(video, "a MOT sequence without images (no img1/): there are no pixels to run the "
+                                    "model on; its gt/det can be viewed, edited and exported as they are")
         total = len(source)
         # an existing cache must belong to this video: say so before spending time on the model
         cache = (ResultsCache.open(cache_path, mode="a", video_fingerprint=source.fingerprint(), video_path=str(video))

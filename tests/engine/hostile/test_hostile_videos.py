@@ -142,6 +142,13 @@ def test_a_mot_folder_without_images_opens_as_a_grey_canvas(tmp_path):
         assert src.fingerprint() == open_video(seq).fingerprint()
 
 
+def test_the_model_is_not_run_on_a_grey_canvas(tmp_path, capsys):
+    seq = _mot_sequence(tmp_path / "NOPIX", frames=30, images=False)
+    assert stv(["infer", str(seq), "--device", "cpu", "--quiet"]) == 1
+    assert "no pixels to run the model on" in capsys.readouterr().err
+    assert not (seq / "stv_results.h5").exists()
+
+
 def test_a_pixel_less_sequence_claiming_a_billion_frames_is_refused(tmp_path):
     seq = _mot_sequence(tmp_path / "HUGE", frames=1, length=10**9, images=False)
     with pytest.raises(VideoError, match="seqLength=1000000000 is outside"):
