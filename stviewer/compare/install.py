@@ -6,7 +6,7 @@ menu holds the dialog, the mode, disagreement navigation and the review queue.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDockWidget, QStackedWidget
 
@@ -21,7 +21,13 @@ NEXT_KEY, PREVIOUS_KEY = "]", "["
 SINGLE_RUN_DOCKS = ("timeline_dock", "actions_dock", "tracks_dock")  # of the window
 EDITING_DOCKS = ("labels_dock", "metrics_dock")  # of window.editing (stviewer.editing): shown again after
 TIMELINE_HEIGHT, TIMELINE_SHARE = 340, 0.36  # px, and at most this share of the window's height
+EDIT_REFRESH_MS = 600  # after edits of a compared label set settle, the comparison is worked out again
 TABLE_WIDTH, TABLE_SHARE = 300, 0.24  # px, and at most this share of the window's width
+
+
+def window_editor(window):
+    """The window's label editor (stviewer.editing: ``window.editing.editor``), or None without editing."""
+    return getattr(getattr(window, "editing", None), "editor", None)
 
 
 class CompareUI:
@@ -49,6 +55,10 @@ class CompareUI:
             dock.setVisible(False)
         self._hidden_docks: list[QDockWidget] = []
         self._build_menu()
+        self.session.live_label_set = self._edited_label_set
+        self._refresh_after_edit = QTimer(window, singleShot=True, interval=EDIT_REFRESH_MS)
+        self._refresh_after_edit.timeout.connect(self.session.reload)
+        self._editor = None
         self.session.activeChanged.connect(self._on_active)
         self.session.error.connect(lambda title, msg: window.error_reporter(title, msg))
         self.session.status.connect(lambda text: window.statusBar().showMessage(text))
@@ -82,8 +92,30 @@ class CompareUI:
         for mode, action in self.mode_actions.items():
             action.setChecked(self.session.mode == mode)
 
+    # ---- the label set being edited ----------------------------------------------------------------
+    def _edited_label_set(self, name: str):
+        editor = window_editor(self.window)
+        labels = None if editor is None else editor.labels
+        return labels if labels is not None and labels.name == name else None
+
+    def _watch_editor(self) -> None:
+        editor = window_editor(self.window)
+        if editor is not self._editor and editor is not None:
+            editor.edited.connect(self._on_edited)
+            self._editor = editor
+
+    def _on_edited(self, _change) -> None:
+        s, editor = self.session, self._editor
+        compared = {spec.name for spec in s.specs if spec is not None and spec.kind == "labels"}
+        if s.labels_name:
+            compared.add(s.labels_name)
+        if s.active and editor is not None and editor.name in compared:
+            self._refresh_after_edit.start()  # restarts: one recomputation once the edits pause
+
     def _on_active(self, active: bool) -> None:
         w = self.window
+        if active:
+            self._watch_editor()
         self.stack.setCurrentWidget(self.view if active else self.single_view)
         for action in (self.stop_action, self.next_action, self.previous_action, *self.mode_actions.values()):
             action.setEnabled(active)

@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Signal
 from stviewer.compare.analysis import ComparisonResult, FrameDiff, compare_runs, frame_diff
 from stviewer.compare.jobs import Job
 from stviewer.compare.run_queue import RunQueue, run_of_model
-from stviewer.compare.sources import RowsRunData, SourceSpec, results_records
+from stviewer.compare.sources import RowsRunData, SourceSpec, compared_rows, results_records
 from stviewer.run_data import RunData
 from stviewer.state import ViewerState
 
@@ -96,6 +96,11 @@ class CompareSession(QObject):
         else:
             self._load_sources()
         return True
+
+    def reload(self) -> None:
+        """Take the sources again (e.g. after edits of a compared label set) and recompute."""
+        if self.active and not self.queue.is_active() and not self.session.is_running():
+            self._load_sources()
 
     def stop(self) -> None:
         self.queue.stop()
@@ -206,10 +211,10 @@ class CompareSession(QObject):
 
             records = dict(gt=label_set_gt_records(labels.label_set),
                            items=[(run.name, results_records(run)) for run in (run_a, run_b)])
-        args = dict(records=records,rows_a=run_a.track_rows().copy(), rows_b=run_b.track_rows().copy(),
+        args = dict(records=records, rows_a=compared_rows(run_a), rows_b=compared_rows(run_b),
                     probs_a=None if isinstance(run_a, RowsRunData) else run_a.action_probs.copy(),
                     probs_b=None if isinstance(run_b, RowsRunData) else run_b.action_probs.copy(),
-                    label_rows=None if labels is None else labels.track_rows().copy(),
+                    label_rows=None if labels is None else compared_rows(labels),
                     num_frames=self.state.num_frames, names=(run_a.name, run_b.name),
                     labels_name=None if labels is None else labels.name)
         self.status.emit("Comparison: matching the runs…")

@@ -80,6 +80,16 @@ def results_records(run: RunData):
     return run_results_records(run.reader)
 
 
+def compared_rows(run: RunData) -> np.ndarray:
+    """(N, 7) rows the engine compares: a run's tracks; of a label set, the boxes evaluation scores
+    (inside, considered, class 1: ``TrackTable.from_label_set``), as ``stv compare`` does."""
+    if isinstance(run, RowsRunData) and run.label_set is not None:
+        from engine.compare import TrackTable
+
+        return TrackTable.from_label_set(run.label_set).rows()
+    return run.track_rows().copy()
+
+
 def check_rows(rows: np.ndarray, *, num_frames: int, what: str) -> np.ndarray:
     """(N, 7) float64 [frame, id, x1, y1, x2, y2, score] sorted by frame; ValueError naming ``what``."""
     rows = np.asarray(rows, dtype=np.float64)

@@ -115,3 +115,26 @@ def test_stop_comparing_restores_single_view(comparing):
     ui.session.stop()
     assert ui.stack.currentWidget() is w.video_view
     assert w.timeline_dock.isVisible() and not ui.timeline_dock.isVisible()
+
+
+def test_edits_of_a_compared_label_set_update_the_comparison(make_window, qtbot, clip):
+    from engine.io.export import load_current_label_set
+
+    write_pair(clip)
+    w = make_window()
+    w.session.threaded = False
+    ui = w.compare_ui
+    ui.session.threaded = False
+    w.open_path(clip)
+    w.editing.ask_close = lambda _count: "discard"  # closing at the end must not wait for an answer
+    editor = w.editing.editor
+    editor.set_labels(load_current_label_set(w.session.cache, "gt"))
+    assert ui.compare("run:A", "labels:gt")
+    qtbot.waitUntil(lambda: ui.session.comparison is not None)
+    assert int(ui.session.comparison.only_a.sum()) == 0  # A finds every labelled box
+    assert editor.delete_track(track_id=2)  # the label set as being edited (not saved yet)
+    qtbot.waitUntil(lambda: ui.session.comparison is not None and int(ui.session.comparison.only_a.sum()) == 40)
+    shown(w, 3)
+    assert sorted(ui.view.pane_b.diff_boxes.drawn) == [("B", 1, AGREE)]  # B shows the edited set
+    editor.stack.undo()
+    qtbot.waitUntil(lambda: ui.session.comparison is not None and int(ui.session.comparison.only_a.sum()) == 0)
