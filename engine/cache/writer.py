@@ -6,6 +6,7 @@ trusts data written after the last checkpoint.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
@@ -123,6 +124,45 @@ def _write_failure_reason(exc: BaseException) -> str:
     if code:
         return os.strerror(code)
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+# Room a structural step (new cache, new run) needs on disk; HDF5's normal write mode is not crash-safe,
+# so it is never started without it (a failure half-way could leave a truncated file)
+STRUCTURE_ROOM = 64 * 1024
+
+
+def ensure_room(path, *, need: int = STRUCTURE_ROOM) -> None:
+    """CacheWriteError unless ``need`` more bytes fit in ``path`` (free disk space, and this process's
+    file-size limit), checked before a structural step instead of failing inside it."""
+    import resource
+    import shutil
+    from pathlib import Path
+
+    path = Path(path)
+    size = path.stat().st_size if path.exists() else 0
+    free = shutil.disk_usage(path.parent if str(path.parent) else ".").free
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0] if hasattr(resource, "RLIMIT_FSIZE") else -1
+    if free < need:
+        raise CacheWriteError(f"{path}: cannot write: the disk is full ({free >> 10} KB free); free space and "
+                              f"run again")
+    if limit != resource.RLIM_INFINITY and limit >= 0 and size + need > limit:
+        raise CacheWriteError(f"{path}: cannot write: the file would grow past the size this process may "
+                              f"write ({limit} bytes); free space and run again")
+
+
+@contextlib.contextmanager
+def structural_write_failures(path, cache: "ResultsCache | None", what: str):
+    """Like ``_fatal_write_errors`` for steps outside a writer (creating the cache, adding a run):
+    an HDF5 write failure abandons the handle cleanly and becomes CacheWriteError naming ``what``."""
+    try:
+        yield
+    except CacheError:
+        raise
+    except (OSError, RuntimeError) as exc:
+        if cache is not None:
+            cache.abandon_after_write_failure()
+        raise CacheWriteError(f"{path}: cannot {what}: {_write_failure_reason(exc)}; free space and run "
+                              f"again") from None
 
 
 def _fatal_write_errors(method):

@@ -81,7 +81,7 @@ def infer_video(video: str | Path, *, model: Any = "demo", cache_path: str | Pat
     on_frame    called with each FrameResult once it is written (on this thread).
     """
     from engine.cache import ResultsCache
-    from engine.cache.writer import add_resume_datasets_to
+    from engine.cache.writer import add_resume_datasets_to, ensure_room, structural_write_failures
     from engine.pipeline.pairing import PARAM_KEY, check_unchanged, content_record
     from engine.pipeline.stream import InferenceStream
     from engine.tracking import ByteTracker
@@ -105,9 +105,11 @@ def infer_video(video: str | Path, *, model: Any = "demo", cache_path: str | Pat
             raise
         name = run_name or default_run_name(meta)
         if cache is None:
-            cache = ResultsCache.create(cache_path, video_fingerprint=source.fingerprint(), video_path=str(video),
-                                        num_frames=total, fps=float(source.fps), width=int(source.width),
-                                        height=int(source.height))
+            ensure_room(cache_path)
+            with structural_write_failures(cache_path, None, "create the results cache"):
+                cache = ResultsCache.create(cache_path, video_fingerprint=source.fingerprint(),
+                                            video_path=str(video), num_frames=total, fps=float(source.fps),
+                                            width=int(source.width), height=int(source.height))
         with cache:
             requested = {"window": window, "stride": stride, "score_threshold": score_threshold,
                          "tracker": tracker_kwargs, "batch_size": batch_size}
@@ -121,8 +123,10 @@ def infer_video(video: str | Path, *, model: Any = "demo", cache_path: str | Pat
                 if reader.completed_frames >= total:
                     return name
                 settings = _resume_settings(reader.info.params, requested, cache_path=cache_path, name=name)
-                add_resume_datasets_to(cache, name)
-                writer = cache.open_run_writer(name)
+                ensure_room(cache_path)
+                with structural_write_failures(cache_path, cache, f"resume run {name!r}"):
+                    add_resume_datasets_to(cache, name)
+                    writer = cache.open_run_writer(name)
             else:
                 clip_len = int(window or net.config.clip_len)
                 settings = {"window": clip_len, "stride": int(stride or clip_len),
@@ -130,13 +134,15 @@ def infer_video(video: str | Path, *, model: Any = "demo", cache_path: str | Pat
                             "tracker": dict(tracker_kwargs or {}), "batch_size": batch_size}
                 h, w = (int(v) for v in net.config.input_size)
                 stride_cells = int(getattr(net.config, "stride", 8))
-                writer = cache.create_run(
-                    name, model_config=meta.get("config", {}), checkpoint_sha256=str(meta.get("sha256", "")),
-                    class_names=list(meta.get("class_names", [])),
-                    params={**settings, "device": str(torch_device), PARAM_KEY: content_record(source),
-                            "random_init": bool(meta.get("random_init", False))},
-                    alpha_shape=(h // stride_cells, w // stride_cells),
-                    embedding_dim=int(getattr(net.config, "embed_dim", 0)))
+                ensure_room(cache_path)
+                with structural_write_failures(cache_path, cache, f"add run {name!r}"):
+                    writer = cache.create_run(
+                        name, model_config=meta.get("config", {}), checkpoint_sha256=str(meta.get("sha256", "")),
+                        class_names=list(meta.get("class_names", [])),
+                        params={**settings, "device": str(torch_device), PARAM_KEY: content_record(source),
+                                "random_init": bool(meta.get("random_init", False))},
+                        alpha_shape=(h // stride_cells, w // stride_cells),
+                        embedding_dim=int(getattr(net.config, "embed_dim", 0)))
             stream = None
             try:
                 stream = InferenceStream(model=net, device=torch_device, clip_len=settings["window"],

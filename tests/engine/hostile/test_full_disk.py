@@ -16,7 +16,7 @@ from engine.cache import ResultsCache
 
 from hostile_inputs import bidirectional_checkpoint, causal_checkpoint, hostile_clip  # noqa: F401 (fixtures)
 
-LIMIT = 220_000  # bytes: the cache's header and first frames fit, the whole run does not
+LIMIT = 220_000  # bytes: the cache's header, room for a run and its first frames fit; the whole run does not
 
 
 def _limit_file_size(limit: int):
@@ -51,6 +51,11 @@ def _completed(path) -> int:
 
 def test_file_size_limit_during_stv_infer_exits_1_then_resumes(causal_checkpoint, hostile_clip, tmp_path, caplog):
     video, out = hostile_clip(160), tmp_path / "r.h5"
+    # no room even for the cache's structure: refused before HDF5 writes anything (a structural step
+    # failing half-way used to leave a truncated file that could not even be opened again)
+    early = _infer(video, causal_checkpoint, out, limit=20_000)
+    assert early.returncode == 1 and "would grow past the size" in early.stderr, early.stderr
+    assert "Traceback" not in early.stderr and not out.exists()
     failed = _infer(video, causal_checkpoint, out, limit=LIMIT)
     assert failed.returncode == 1, f"exit {failed.returncode} (139/135 = HDF5 cleanup crashed): {failed.stderr[-2000:]}"
     assert "cannot write run 'r'" in failed.stderr and "past the size" in failed.stderr, failed.stderr
@@ -65,7 +70,7 @@ def _mount_tmpfs(where) -> bool:
     if shutil.which("mount") is None or os.geteuid() != 0:
         return False
     where.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(where)], capture_output=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(where)], capture_output=True)
     return done.returncode == 0
 
 
@@ -78,7 +83,7 @@ def test_full_tmpfs_during_stv_infer_exits_1(causal_checkpoint, hostile_clip, tm
         video = disk / "clip.mp4"
         shutil.copy(hostile_clip(160), video)
         room = shutil.disk_usage(disk).free
-        (disk / "filler").write_bytes(b"\0" * max(0, room - 200_000))  # nearly full
+        (disk / "filler").write_bytes(b"\0" * max(0, room - 220_000))  # nearly full
         failed = _infer(video, causal_checkpoint, disk / "r.h5")
         assert failed.returncode == 1, f"exit {failed.returncode}: {failed.stderr[-2000:]}"
         assert "the disk is full" in failed.stderr and "Traceback" not in failed.stderr, failed.stderr
