@@ -25,7 +25,7 @@ from stviewer.run_data import RunData
 from stviewer.state import ViewerState
 
 MODES = ("side", "overlay")
-PANE_OVERLAYS = ("trails", "heatmap", "scores")  # boxes are drawn by the comparison's own overlay
+OWN_BOXES = "boxes"  # the panes' boxes are drawn by the comparison's own overlay, coloured by the diff
 
 
 class CompareSession(QObject):
@@ -45,7 +45,7 @@ class CompareSession(QObject):
         self.threaded = threaded
         self.pane_states = (ViewerState(self), ViewerState(self))
         for pane in self.pane_states:
-            pane.overlays["boxes"] = False  # the comparison's overlay draws the boxes, coloured by the diff
+            pane.overlays[OWN_BOXES] = False
         self.active = False
         self.mode = "side"
         self.spec_a: SourceSpec | None = None
@@ -288,8 +288,9 @@ class CompareSession(QObject):
 
     def _sync_overlays(self) -> None:
         for pane in self.pane_states:
-            for name in PANE_OVERLAYS:
-                pane.set_overlay(name, self.state.overlays[name])
+            for name, on in self.state.overlays.items():
+                if name != OWN_BOXES:
+                    pane.set_overlay(name, on)
             pane.set_heatmap_opacity(self.state.heatmap_opacity)
             pane.trail_length = self.state.trail_length
 

@@ -51,15 +51,21 @@ class CompareTable(QWidget):
         if c is None:
             self.caption.setText("computing…" if self._compare.computing() else "")
         elif c.labels_name:
-            self.caption.setText(f"each run against label set <b>{c.labels_name}</b>")
+            self.caption.setText(f"A = <b>{c.names[0]}</b>, B = <b>{c.names[1]}</b>, each against label set "
+                                 f"<b>{c.labels_name}</b>")
         else:
-            self.caption.setText(f"no label set: <b>{c.names[1]}</b> measured against <b>{c.names[0]}</b>")
+            self.caption.setText(f"no label set: A = <b>{c.names[0]}</b> measured with B = <b>{c.names[1]}</b> "
+                                 f"as the reference")
         # the engine's extra rows present in this table (top-1 with action labels, agreement without labels)
-        self.keys = list(METRICS) + [k for k in EXTRA if any(k in item for item in items)]
+        self.keys = list(METRICS) + [k for k in EXTRA if any(item.get(k) is not None for item in items)]
         self.table.setRowCount(len(self.keys))
         self.table.setVerticalHeaderLabels([EXTRA.get(k, k) for k in self.keys])
         self.table.setColumnCount(len(items))
-        self.table.setHorizontalHeaderLabels([str(item.get("name", "")) for item in items])
+        # columns "A", "B" (names in the caption and tooltips: run names are long); one agreement row: "A vs B"
+        heads = ["A vs B"] if len(items) == 1 and c is not None and not c.labels_name else ["A", "B"][:len(items)]
+        self.table.setHorizontalHeaderLabels(heads)
+        for col, item in enumerate(items):
+            self.table.horizontalHeaderItem(col).setToolTip(str(item.get("name", "")))
         for col, item in enumerate(items):
             for row, key in enumerate(self.keys):
                 cell = QTableWidgetItem(format_value(key, item.get(key)))
