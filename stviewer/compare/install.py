@@ -55,6 +55,10 @@ class CompareUI:
             dock.setVisible(False)
         self._hidden_docks: list[QDockWidget] = []
         self._build_menu()
+        from stviewer.compare.review_ui import ReviewUI  # (it imports window_editor from here)
+
+        self.review = ReviewUI(window, compare_timeline=self.timeline, threaded=window.session.threaded)
+        self.review.add_menu_actions(self.menu)
         self.session.live_label_set = self._edited_label_set
         self._refresh_after_edit = QTimer(window, singleShot=True, interval=EDIT_REFRESH_MS)
         self._refresh_after_edit.timeout.connect(self.session.reload)

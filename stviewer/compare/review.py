@@ -33,6 +33,18 @@ class ReviewEntry:
     make_change: Callable | None = None
 
 
+def entries_from_queue(queue) -> list[ReviewEntry]:
+    """The dock's entries of an engine.compare.review ReviewQueue (best first)."""
+    entries = []
+    for item in queue.items:
+        proposal = item.proposal
+        entries.append(ReviewEntry(frame=int(item.frame), track_ids=tuple(int(t) for t in item.track_ids),
+                                   kind=item.kind.replace("_", " "), reason=item.reason, score=float(item.score),
+                                   proposal="" if proposal is None else proposal.describe(),
+                                   make_change=None if proposal is None else proposal.change))
+    return entries
+
+
 class AcceptProposalCommand(ChangeCommand):
     """The editing UI's command for one Change, which also marks the queue item accepted (pending on undo)."""
 
@@ -60,10 +72,14 @@ class ReviewQueue(QObject):
     statusChanged = Signal(int)  # index
     message = Signal(str)
 
-    def __init__(self, state, *, editor: Callable[[], object] = lambda: None, parent: QObject | None = None):
+    def __init__(self, state, *, editor: Callable[[], object] = lambda: None,
+                 prepare_labels: Callable[[], bool] = lambda: False, parent: QObject | None = None):
         super().__init__(parent)
         self.state = state
         self._editor = editor
+        # asked when no label set is being edited: makes one from the reviewed run (True when it did)
+        self._prepare_labels = prepare_labels
+        self.notes: tuple[str, ...] = ()  # which checks the engine could not run, and why
         self.entries: list[ReviewEntry] = []
         self.status: list[str] = []
         self.current = -1
@@ -71,8 +87,10 @@ class ReviewQueue(QObject):
         self.generation = 0
 
     # ---- items ------------------------------------------------------------------------------------
-    def set_entries(self, entries: list[ReviewEntry], *, run_name: str | None = None) -> None:
+    def set_entries(self, entries: list[ReviewEntry], *, run_name: str | None = None,
+                    notes: tuple[str, ...] = ()) -> None:
         self.entries = list(entries)
+        self.notes = tuple(notes)
         self.generation += 1
         self.status = [PENDING] * len(self.entries)
         self.current = -1
@@ -122,8 +140,16 @@ class ReviewQueue(QObject):
             self._next_pending()
             return True
         editor = self._editor()
-        if editor is None or getattr(editor, "labels", None) is None:
+        if editor is not None and editor.labels is None and self._prepare_labels():
+            self.message.emit(f"editing label set {editor.labels.name!r}, made from run {self.run_name!r}")
+        if editor is None or editor.labels is None:
             self.message.emit("pick or create a label set to edit (Labels panel) before accepting proposals")
+            return False
+        source = getattr(editor.labels, "source_run", "")
+        if self.run_name is not None and source != self.run_name:
+            # the items' track IDs are the run's: another set's tracks would be edited by mistake
+            self.message.emit(f"the edited label set {editor.labels.name!r} was not made from run "
+                              f"{self.run_name!r}: its track IDs are not the ones this queue names")
             return False
         try:
             change = entry.make_change(editor.labels)

@@ -113,11 +113,13 @@ class ReviewDock(QWidget):
     def _update_summary(self) -> None:
         q = self.queue
         if not q.entries:
-            self.summary.setText("no review items" if q.run_name else "no run to review")
+            self.summary.setText(f"no review items for run <b>{q.run_name}</b>" if q.run_name else
+                                 "no complete run to review")
             return
         c = q.counts()
+        notes = "".join(f"<br><span style='color:{MUTED}'>{note}</span>" for note in q.notes)
         self.summary.setText(f"<b>{len(q.entries)}</b> items for run <b>{q.run_name}</b> — {c[PENDING]} to review, "
-                             f"{c[ACCEPTED]} accepted, {c[REJECTED]} rejected")
+                             f"{c[ACCEPTED]} accepted, {c[REJECTED]} rejected{notes}")
 
     def _on_current(self, index: int) -> None:
         item = self.tree.topLevelItem(index) if index >= 0 else None

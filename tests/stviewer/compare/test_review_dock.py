@@ -28,7 +28,8 @@ def review(qtbot):
     state = ViewerState()
     state.video = type("Video", (), {"__len__": lambda self: FRAMES, "fps": 25.0})()
     editor = LabelEditor(state)
-    editor.set_labels(LabelSet.from_run(run_a_rows(), name="edited", num_frames=FRAMES, width=320, height=240))
+    editor.set_labels(LabelSet.from_run(run_a_rows(), name="edited", num_frames=FRAMES, width=320, height=240,
+                                         source_run="A"))
     queue = ReviewQueue(state, editor=lambda: editor)
     entries = [
         ReviewEntry(frame=SWITCH_FRAME, track_ids=(12, 13), kind="fragment", score=0.9,
@@ -98,3 +99,47 @@ def test_refused_proposal_leaves_everything_as_it_was(review, qtbot):
     queue.go_to(0)
     assert not queue.accept()
     assert queue.status[0] == PENDING and editor.stack.count() == 0 and "13" in messages[0]
+
+
+def test_a_label_set_of_another_source_is_not_edited(review, qtbot):
+    state, editor, queue, dock = review
+    editor.set_labels(LabelSet.from_run(run_a_rows(), name="other", num_frames=FRAMES, width=320, height=240,
+                                        source_run="B"))
+    messages = []
+    queue.message.connect(messages.append)
+    queue.go_to(0)
+    assert not queue.accept()
+    assert queue.status[0] == PENDING and editor.stack.count() == 0 and "not made from run 'A'" in messages[0]
+
+
+def test_review_queue_in_the_window(make_window, qtbot, clip):
+    """The engine's queue of the shown run in the dock; accepting with no label set edited starts one from
+    the run; the proposal goes through the window's undo stack (Edit > Undo reverts it); items are marked
+    on the timeline."""
+    from compare_data import write_pair
+
+    write_pair(clip)
+    w = make_window()
+    w.session.threaded = False
+    w.editing.ask_close = lambda _count: "discard"
+    ui = w.compare_ui
+    ui.review.threaded = False
+    w.open_path(clip)
+    w.session.select_run("A")
+    ui.review.dock.setVisible(True)
+    queue = ui.review.queue
+    qtbot.waitUntil(lambda: len(queue.entries) > 0)
+    merge = [i for i, e in enumerate(queue.entries) if e.track_ids == (12, 13)]
+    assert merge and queue.entries[merge[0]].proposal.startswith("merge_tracks")
+    assert any("margins" in note for note in queue.notes)  # what the engine could not use is said
+    np.testing.assert_array_equal(np.sort(ui.review.marks.data["x"]), np.sort(queue.frames()))
+    np.testing.assert_array_equal(ui.timeline.lane_frames("review"), np.unique(queue.frames()))
+    queue.go_to(merge[0])
+    assert w.state.frame == SWITCH_FRAME
+    editor = w.editing.editor
+    assert editor.labels is None
+    assert queue.accept()
+    assert editor.labels is not None and editor.labels.source_run == "A"
+    assert 13 not in editor.labels and queue.status[merge[0]] == ACCEPTED
+    editor.stack.undo()
+    assert 13 in editor.labels and queue.status[merge[0]] == PENDING
