@@ -185,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.compare:
         window.session.auto_infer = False  # the comparison computes the runs it needs, one after the other
     window.show()
+    if args.screenshot:
+        app.processEvents()
+        window.resize(*size)  # again: a small window's docks allow its size once the first resize compacted them
     if not window.open_path(path):
         if args.screenshot or args.first_frame_report:
             window.close()

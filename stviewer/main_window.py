@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMai
 from stviewer.compare.install import install_compare
 from stviewer.editing import install_editing
 from stviewer.playback import Playback
+from stviewer.responsive import install_responsive_layout
 from stviewer.session import Session
 from stviewer.state import SPEEDS, ViewerState
 from stviewer.views.action_panel import ActionPanel
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
         self.state.speedChanged.connect(lambda _s: self._sync_controls())
         install_compare(self)  # Compare menu, comparison view and docks (stviewer.compare)
         install_editing(self)  # label-set editing: Edit menu, Labels and Metrics docks (stviewer.editing)
+        install_responsive_layout(self)  # small windows: toolbar rows, docks tabbed (stviewer.responsive)
         self.resize(1440, 900)
 
     # ---- layout --------------------------------------------------------------------------------
@@ -122,7 +124,13 @@ class MainWindow(QMainWindow):
         self.speed_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.speed_combo.currentIndexChanged.connect(lambda i: self.state.set_speed(self.speed_combo.itemData(i)))
         bar.addWidget(self.speed_combo)
-        bar.addSeparator()
+        self.playback_bar = bar
+        # overlays and the run in a toolbar of their own: a narrow window puts it on a second row
+        # (stviewer.responsive) instead of hiding half the controls behind the overflow button
+        bar = QToolBar("Overlays", self, objectName="overlays")
+        bar.setMovable(False)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.overlay_bar = bar
         self.overlay_actions: dict[str, QAction] = {}
         for name, label in OVERLAY_LABELS.items():
             action = QAction(label, self, checkable=True, checked=self.state.overlays[name],
@@ -136,7 +144,7 @@ class MainWindow(QMainWindow):
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
         self.opacity_slider.setRange(0, 100)
         self.opacity_slider.setValue(int(round(self.state.heatmap_opacity * 100)))
-        self.opacity_slider.setFixedWidth(110)
+        self.opacity_slider.setFixedWidth(80)
         self.opacity_slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.opacity_slider.valueChanged.connect(lambda v: self.state.set_heatmap_opacity(v / 100))
         bar.addWidget(self.opacity_slider)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.results import FrameResult
+from stviewer.colors import TrackPalette
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class RunData:
         self._rows = np.zeros((0, 7), np.float64)
         self._pending_rows: list[np.ndarray] = []
         self._summaries: list[TrackSummary] | None = None
+        self.palette = TrackPalette()  # colours of this run's tracks (see track_rgb)
+        self._palette_version = -1
         self.version = 0  # bumped on every change, so views can skip redundant refreshes
         if reader is not None:
             self.attach_reader(reader)
@@ -165,6 +168,14 @@ class RunData:
                        for i, f, l, c, s in zip(ids, first, last, counts, score)]
             self._summaries = out
         return self._summaries
+
+    def track_rgb(self, track_id: int) -> tuple[int, int, int]:
+        """The colour of ``track_id`` in this run: tracks alive at the same time are far apart in hue
+        (stviewer.colors.TrackPalette); the same in every view."""
+        if self._palette_version != self.version:
+            self.palette.update((s.track_id, s.first_frame, s.last_frame) for s in self.track_summaries())
+            self._palette_version = self.version
+        return self.palette.rgb(track_id)
 
     def track_segments(self) -> list[tuple[int, int, int]]:
         """(track_id, first, last) runs of consecutive frames where each track exists (timeline lanes)."""

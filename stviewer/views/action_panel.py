@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from stviewer.colors import MUTED, TEXT, class_rgb, track_rgb
 from stviewer.state import ViewerState
@@ -84,13 +84,23 @@ class ActionPanel(QWidget):
         self.track_bars = BarsWidget()
         for title in (self.frame_title, self.track_title):
             title.setStyleSheet("font-weight: bold; padding-top: 4px;")
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addWidget(self.frame_title)
         layout.addWidget(self.frame_bars)
         layout.addWidget(self.track_title)
         layout.addWidget(self.track_bars)
         layout.addStretch(1)
+        # scrolls rather than holding the dock (and the window) at its full height in a small window
+        self.scroll = QScrollArea()
+        self.scroll.setWidget(content)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll)
         for signal in (state.frameChanged, state.selectionChanged):
             signal.connect(lambda *_: self.refresh())
         state.runChanged.connect(self.refresh)
@@ -114,7 +124,7 @@ class ActionPanel(QWidget):
             self.track_title.setText("Selected track")
             self.track_bars.set_rows([], "click a box or a track to select it")
             return
-        r, g, b = track_rgb(tid)
+        r, g, b = run.track_rgb(tid) if run is not None else track_rgb(tid)
         self.track_title.setText(f"Track <span style='color: rgb({r},{g},{b})'>■</span> #{tid}: actions")
         probs = run.track_action_probs(tid, k) if run is not None and run.has_result[k] else None
         if probs is None:

@@ -2,6 +2,8 @@
 heatmap and detection scores. Graphics items are pooled and reused from frame to frame."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -81,15 +83,17 @@ class BoxOverlay:
         return item
 
     def update(self, result: FrameResult | None, *, show_boxes: bool, show_scores: bool, selected: int,
-               opacity: float = 1.0, show_detections: bool = False) -> None:
-        """``opacity`` < 1 dims the run (a label set is edited over it, the run stays for reference)."""
+               opacity: float = 1.0, show_detections: bool = False,
+               rgb_of: Callable[[int], tuple[int, int, int]] = track_rgb) -> None:
+        """``opacity`` < 1 dims the run (a label set is edited over it, the run stays for reference);
+        ``rgb_of``: a track's colour (the run's ``RunData.track_rgb``)."""
         for pool in (self.boxes, self.labels, self.detections):
             pool.begin()
         placed = []
         if result is not None and show_boxes:
             for x1, y1, x2, y2, score, tid in result.tracks:
                 tid = int(tid)
-                r, g, b = track_rgb(tid)
+                r, g, b = rgb_of(tid)
                 box = self.boxes.take()
                 pen = QPen(QColor(r, g, b), 4 if tid == selected else 2)
                 pen.setCosmetic(True)
@@ -166,7 +170,8 @@ class TrailOverlay:
         self._viewbox.addItem(item)
         return item
 
-    def update(self, rows: np.ndarray | None, *, current: FrameResult | None, show: bool, selected: int) -> None:
+    def update(self, rows: np.ndarray | None, *, current: FrameResult | None, show: bool, selected: int,
+               rgb_of: Callable[[int], tuple[int, int, int]] = track_rgb) -> None:
         """rows: (N, 7) [frame, id, x1, y1, x2, y2, score] of the trail's frames, in frame order."""
         self.curves.begin()
         if show and rows is not None and len(rows) and current is not None and len(current.tracks):
@@ -183,7 +188,7 @@ class TrailOverlay:
                 cx = 0.5 * (chunk[:, 2] + chunk[:, 4])
                 cy = 0.5 * (chunk[:, 3] + chunk[:, 5])
                 curve = self.curves.take()
-                r, g, b = track_rgb(tid)
+                r, g, b = rgb_of(tid)
                 curve.setData(cx, cy, pen=pg.mkPen(r, g, b, 200, width=3 if tid == selected else 2))
                 curve.setVisible(True)
         self.curves.end()

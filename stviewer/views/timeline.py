@@ -13,6 +13,7 @@ from stviewer.state import ViewerState
 
 LANE_HEIGHT = 0.7
 LANE_LABEL_SPACING_PX = 16  # track ID labels closer than this overlap
+SHORT_PLOT_PX = 110  # an actions plot shorter than this: one-row legend, three ticks
 
 
 class _ScrubViewBox(pg.ViewBox):
@@ -91,6 +92,7 @@ class Timeline(QWidget):
         self.legend = self.actions_plot.addLegend(offset=(-8, 2), labelTextColor="#e6e6e6",
                                                   brush=pg.mkBrush(30, 31, 34, 210), labelTextSize="8pt",
                                                   colCount=3, verSpacing=-6)
+        self.actions_plot.getViewBox().sigResized.connect(lambda _vb: self._fit_to_height())
         self.action_curves: list[pg.PlotDataItem] = []
         self.beta_curve = self.beta_plot.plot(pen=pg.mkPen(BETA, width=1.5))
         self.beta_curve.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -177,6 +179,13 @@ class Timeline(QWidget):
 
     _legend_names: list[str] = []
 
+    def _fit_to_height(self) -> None:
+        """A short actions plot (a small window) gets a one-row legend and three ticks, so neither the
+        legend nor the tick labels cover each other or the curves."""
+        short = self.actions_plot.getViewBox().height() < SHORT_PLOT_PX
+        self.legend.setColumnCount(6 if short else 3)
+        self.actions_plot.getAxis("left").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")], []] if short else None)
+
     def _draw_lanes(self, run) -> None:
         segments = (self.lane_source or run).track_segments()
         ids = sorted({s[0] for s in segments})
@@ -187,7 +196,8 @@ class Timeline(QWidget):
             return
         seg = np.array(segments, np.float64)
         lanes = np.array([self._lane_of[int(t)] for t in seg[:, 0]], np.float64)
-        brushes = [pg.mkBrush(*track_rgb(int(t)), 220) for t in seg[:, 0]]
+        rgb_of = run.track_rgb if run is not None and self.lane_source is None else track_rgb
+        brushes = [pg.mkBrush(*rgb_of(int(t)), 220) for t in seg[:, 0]]
         self.lanes.setOpts(x0=seg[:, 1] - 0.5, x1=seg[:, 2] + 0.5, y0=lanes - LANE_HEIGHT / 2,
                            y1=lanes + LANE_HEIGHT / 2, brushes=brushes, pens=[pg.mkPen(None)] * len(seg))
         self.lanes_plot.setYRange(-0.6, max(len(ids), 4) - 0.4, padding=0)

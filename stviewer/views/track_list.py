@@ -5,7 +5,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from stviewer.colors import track_rgb
 from stviewer.state import ViewerState
 
 COLUMNS = ("ID", "Frames", "Length", "Score")
@@ -13,9 +12,9 @@ COLUMN_TIPS = ("track ID (its colour in every view)", "first–last frame", "fra
                "mean detection score over the track's boxes")
 
 
-def _swatch(track_id: int) -> QIcon:
+def _swatch(rgb: tuple[int, int, int]) -> QIcon:
     pix = QPixmap(12, 12)
-    pix.fill(QColor(*track_rgb(track_id)))
+    pix.fill(QColor(*rgb))
     return QIcon(pix)
 
 
@@ -44,11 +43,13 @@ class TrackList(QTableWidget):
         self.setShowGrid(False)
         self.setSortingEnabled(True)
         self.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        # numbers take the width they need (header text included, so none is cut); the ID column stretches
+        # numbers take the width their header and cells need (fit_columns: Qt's own fit reserved room for a
+        # sort arrow in every column and pushed "Score" out of a narrow dock); the ID column stretches
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setMinimumSectionSize(header.fontMetrics().horizontalAdvance("#0000") + 40)
+        header.setMinimumSectionSize(header.fontMetrics().horizontalAdvance("#0000") + 30)
+        self.fit_columns()
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # arrow keys stay with playback
         self._row_of: dict[int, int] = {}
         self._version = None
@@ -71,7 +72,7 @@ class TrackList(QTableWidget):
         self.setRowCount(len(summaries))
         for row, s in enumerate(summaries):
             id_item = _NumberItem(f"#{s.track_id}", s.track_id)
-            id_item.setIcon(_swatch(s.track_id))
+            id_item.setIcon(_swatch(run.track_rgb(s.track_id)))
             id_item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
             self.setItem(row, 0, id_item)
             self.setItem(row, 1, _NumberItem(f"{s.first_frame}–{s.last_frame}", s.first_frame))
@@ -79,7 +80,17 @@ class TrackList(QTableWidget):
             self.setItem(row, 3, _NumberItem(f"{s.mean_score:.2f}", s.mean_score))
         self.setSortingEnabled(True)
         self.blockSignals(False)
+        self.fit_columns()
         self._show_selection(self._state.selected_track)
+
+    def fit_columns(self) -> None:
+        """Numeric columns as wide as their header (plus a sort arrow) or their widest cell."""
+        header = self.horizontalHeader()
+        head_fm, cell_fm = header.fontMetrics(), self.fontMetrics()
+        for column in range(1, self.columnCount()):
+            cells = [self.item(r, column).text() for r in range(self.rowCount()) if self.item(r, column)]
+            widest = max((cell_fm.horizontalAdvance(t) for t in cells), default=0) + 14
+            header.resizeSection(column, max(head_fm.horizontalAdvance(COLUMNS[column]) + 26, widest))
 
     def track_ids(self) -> list[int]:
         return [int(self.item(r, 0).data(Qt.ItemDataRole.UserRole)) for r in range(self.rowCount())]

@@ -9,6 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from stviewer.colors import track_rgb
 from stviewer.state import ViewerState
 from stviewer.views.overlays import BoxOverlay, HeatmapOverlay, TrailOverlay
 
@@ -131,14 +132,16 @@ class VideoView(QWidget):
         self.current_result = result
         on = st.overlays
         editing = self.label_source is not None
+        rgb_of = run.track_rgb if run is not None else track_rgb  # the run's colours: neighbours far apart
         self.boxes.update(result, show_boxes=on["boxes"], show_scores=on["scores"], show_detections=on["detections"],
+                          rgb_of=rgb_of,
                           selected=-1 if editing else st.selected_track,
                           opacity=RUN_OPACITY_WHILE_EDITING if editing else 1.0)
         self.redraw_labels()
         rows = None
         if on["trails"] and run is not None and result is not None:
             rows = run.rows_between(max(0, k - st.trail_length), k)
-        self.trails.update(rows, current=result, show=on["trails"], selected=st.selected_track)
+        self.trails.update(rows, current=result, show=on["trails"], selected=st.selected_track, rgb_of=rgb_of)
         self.heatmap.update(None if result is None else result.alpha, frame_size=self._frame_size,
                             show=on["heatmap"], opacity=st.heatmap_opacity)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
@@ -235,3 +237,106 @@ def test_box_labels_of_neighbouring_tracks_do_not_overlap(make_window, qtbot, ca
         for j in range(i + 1, 3):
             assert not rects[i].intersects(rects[j]), (labels[i].textItem.toPlainText(),
                                                        labels[j].textItem.toPlainText())
+
+
+def test_tracks_alive_at_the_same_time_get_hues_far_apart():
+    from stviewer.colors import TrackPalette, hue_distance, id_hue
+
+    # IDs whose own (hashed) hues are close: 0 and 13 differ by 13 golden steps (about 0.03 of the wheel)
+    assert hue_distance(id_hue(0), id_hue(13)) < 0.05
+    spans = [(0, 0, 100), (13, 5, 100), (7, 8, 60), (21, 200, 300)]
+    palette = TrackPalette()
+    palette.update(spans)
+    alive = [0, 13, 7]
+    for i, a in enumerate(alive):
+        for b in alive[i + 1:]:
+            assert hue_distance(palette.hue(a), palette.hue(b)) >= 0.25, (a, b)  # three tracks: ~120° apart
+    assert palette.hue(0) == id_hue(0)  # alone when it starts: its own colour
+    assert palette.hue(21) == id_hue(21)  # starts long after the others ended
+
+
+def test_track_colours_do_not_change_as_a_live_run_grows():
+    from stviewer.colors import TrackPalette
+
+    spans = [(1, 0, 40), (2, 3, 90), (3, 10, 50), (4, 45, 120), (5, 46, 70), (6, 100, 150)]
+    whole = TrackPalette()
+    whole.update(spans)
+    live = TrackPalette()
+    for now in range(0, 151, 7):  # results arrive in frame order; the views refresh now and then
+        live.update([(t, f, min(l, now)) for t, f, l in spans if f <= now])
+        for t, f, _l in spans:
+            if f <= now:
+                assert live.hue(t) == whole.hue(t), (t, now)
+
+
+def test_every_view_uses_the_runs_track_colours(make_window, cached_clip):
+    from conftest import KNOWN_FRAME, KNOWN_ID
+
+    w = make_window()
+    w.open_path(cached_clip)
+    run = w.state.run
+    run.palette._hue[KNOWN_ID] = 0.5  # a colour only the run's palette gives
+    run._palette_version = run.version
+    expected = run.track_rgb(KNOWN_ID)
+    w.state.set_frame(KNOWN_FRAME)
+    w.state.select_track(KNOWN_ID)
+    w.video_view.render_now()
+    box = next(b for b in w.video_view.boxes.boxes.items if b.isVisible())
+    assert box.pen().color().getRgb()[:3] == expected
+    w.track_list._version = None
+    w.track_list.refresh()
+    row = w.track_list.row_of(KNOWN_ID)
+    icon = w.track_list.item(row, 0).icon().pixmap(12, 12).toImage()
+    assert icon.pixelColor(6, 6).getRgb()[:3] == expected
+    assert "rgb({},{},{})".format(*expected) in w.action_panel.track_title.text()
+
+
+@pytest.fixture
+def app_style(qapp):
+    """The app's own style and stylesheet (what `stviewer` runs with: its font sizes decide the layout)."""
+    from stviewer.colors import DARK_STYLESHEET
+
+    before_sheet, before_style = qapp.styleSheet(), qapp.style().name()
+    qapp.setStyle("Fusion")
+    qapp.setStyleSheet(DARK_STYLESHEET)
+    yield
+    qapp.setStyleSheet(before_sheet)
+    qapp.setStyle(before_style)
+
+
+def _resize(w, qtbot, width: int, height: int) -> None:
+    for _ in range(2):  # the first resize compacts the docks, which lets the second reach the size
+        w.resize(width, height)
+        qtbot.wait(30)
+
+
+def test_small_windows_keep_every_control_and_a_usable_video(app_style, make_window, qtbot, cached_clip, tmp_path):
+    w = make_window()
+    w.open_path(cached_clip)
+    for width, height in ((1024, 640), (800, 500)):
+        _resize(w, qtbot, width, height)
+        assert (w.width(), w.height()) == (width, height)  # docks no longer hold the window at 720 px
+        for bar, actions in ((w.playback_bar, [w.play_action, *w.step_actions]),
+                             (w.overlay_bar, list(w.overlay_actions.values()))):
+            for action in actions:
+                assert bar.widgetForAction(action).isVisible(), (width, action.text())  # not in the overflow
+        assert w.run_combo.isVisible() and w.speed_combo.isVisible() and w.opacity_slider.isVisible()
+        video = w.video_view.graphics
+        assert video.width() >= 300 and video.height() >= 150, (width, video.size())  # not a thumbnail
+        image = w.grab()
+        assert image.save(str(tmp_path / f"window_{width}x{height}.png"))
+        assert (image.width(), image.height()) == (width, height)
+
+
+def test_tracks_panel_is_restored_after_growing_back(app_style, make_window, qtbot, cached_clip):
+    w = make_window()
+    w.open_path(cached_clip)
+    _resize(w, qtbot, 1600, 1000)
+    wide_tracks = w.tracks_dock.height()
+    _resize(w, qtbot, 800, 500)
+    assert w.responsive.compact
+    _resize(w, qtbot, 1600, 1000)
+    assert not w.responsive.compact
+    assert w.actions_dock not in w.tabifiedDockWidgets(w.tracks_dock)  # side by side again
+    assert w.tracks_dock.isVisible() and w.actions_dock.isVisible()
+    assert w.tracks_dock.height() >= min(wide_tracks, 250) - 10  # not left squeezed
