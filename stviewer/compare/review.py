@@ -33,6 +33,26 @@ class ReviewEntry:
     make_change: Callable | None = None
 
 
+PROPOSAL_TEXT = {  # engine.labels.edits names -> what the dock says (others: the engine's own description)
+    "merge_tracks": "merge #{other_id} into #{keep_id}",
+    "split_track": "split #{track_id} at {frame}",
+    "delete_track": "delete #{track_id}",
+    "swap_ids": "swap #{id_a} and #{id_b} from {frame}",
+}
+
+
+def describe_proposal(proposal) -> str:
+    """A short text for an engine.compare.review Proposal ("merge #10 into #11 then ...")."""
+    steps = ((proposal.edit, proposal.arguments),) + tuple(proposal.then)
+    parts = []
+    for edit, arguments in steps:
+        try:
+            parts.append(PROPOSAL_TEXT[edit].format(**arguments))
+        except (KeyError, IndexError):
+            return proposal.describe()
+    return " then ".join(parts)
+
+
 def entries_from_queue(queue) -> list[ReviewEntry]:
     """The dock's entries of an engine.compare.review ReviewQueue (best first)."""
     entries = []
@@ -40,7 +60,7 @@ def entries_from_queue(queue) -> list[ReviewEntry]:
         proposal = item.proposal
         entries.append(ReviewEntry(frame=int(item.frame), track_ids=tuple(int(t) for t in item.track_ids),
                                    kind=item.kind.replace("_", " "), reason=item.reason, score=float(item.score),
-                                   proposal="" if proposal is None else proposal.describe(),
+                                   proposal="" if proposal is None else describe_proposal(proposal),
                                    make_change=None if proposal is None else proposal.change))
     return entries
 

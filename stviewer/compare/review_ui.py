@@ -15,6 +15,8 @@ from stviewer.compare.review import ReviewQueue, entries_from_queue
 from stviewer.compare.style import REVIEW_RGB
 from stviewer.views.review_dock import ReviewDock
 
+DOCK_WIDTH, DOCK_SHARE = 520, 0.4  # px, and at most this share of the window's width, when shown
+
 
 class ReviewUI:
     def __init__(self, window, *, compare_timeline=None, threaded: bool = True):
@@ -26,6 +28,9 @@ class ReviewUI:
         self.dock = QDockWidget("Review queue", window, objectName="reviewDock")
         self.dock.setWidget(self.dock_widget)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        tracks = getattr(window, "tracks_dock", None)
+        if tracks is not None:  # a tab beside Tracks: the list gets the column's height, not a sliver of it
+            window.tabifyDockWidget(tracks, self.dock)
         self.dock.setVisible(False)
         self._compare_timeline = compare_timeline
         # one mark per item at the top of the timeline's action plot
@@ -39,6 +44,7 @@ class ReviewUI:
         self.queue.itemsChanged.connect(self._draw_marks)
         self.queue.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
         self.dock.visibilityChanged.connect(lambda visible: self.build() if visible else None)
+        self.dock.toggleViewAction().triggered.connect(lambda on: self.show() if on else None)
         window.state.videoChanged.connect(self._on_video)
         window.state.runChanged.connect(self._on_run)
         window.state.resultsChanged.connect(self._on_run)
@@ -49,6 +55,15 @@ class ReviewUI:
         action.setShortcut(QKeySequence("Ctrl+Shift+R"))
         menu.addSeparator()
         menu.addAction(action)
+
+    def show(self) -> None:
+        """Show the dock in front of its tab group and build the queue of the shown run."""
+        self.dock.setVisible(True)
+        self.dock.raise_()
+        width = min(DOCK_WIDTH, int(self.window.width() * DOCK_SHARE))
+        if self.dock.width() < width:  # the list's columns need room: widen the right column once
+            self.window.resizeDocks([self.dock], [width], Qt.Orientation.Horizontal)
+        self.build()
 
     # ---- building -----------------------------------------------------------------------------------
     def _on_video(self) -> None:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 from stviewer.colors import MUTED
 from stviewer.compare.review import ACCEPTED, PENDING, REJECTED, ReviewQueue
 
-COLUMNS = ("#", "frame", "kind", "tracks", "why", "proposal")
+COLUMNS = ("#", "frame", "kind", "tracks", "proposal", "why")
 STATUS_MARK = {PENDING: "", ACCEPTED: "✓", REJECTED: "✗"}
 STATUS_RGB = {PENDING: (230, 230, 230), ACCEPTED: (120, 210, 140), REJECTED: (140, 140, 140)}
 KEYS = {"accept": (Qt.Key.Key_Return, Qt.Key.Key_Enter), "reject": (Qt.Key.Key_Backspace,),
@@ -35,12 +35,14 @@ class ReviewDock(QWidget):
         self.tree.setAlternatingRowColors(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.tree.header()
-        header.setStretchLastSection(True)
-        for i in range(len(COLUMNS) - 2):
+        header.setStretchLastSection(True)  # "why": long reasons, in full in the tooltip
+        for i in range(len(COLUMNS) - 1):
             header.setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(COLUMNS.index("why"), QHeaderView.ResizeMode.Interactive)
-        self.tree.setColumnWidth(COLUMNS.index("why"), 200)
         self.tree.currentItemChanged.connect(self._on_current_item)
+        self.detail = QLabel("")  # the current item in full (the list clips long reasons)
+        self.detail.setWordWrap(True)
+        self.detail.setContentsMargins(6, 3, 6, 3)
+        self.detail.setStyleSheet("background: #26282c;")
         buttons = QHBoxLayout()
         buttons.setContentsMargins(4, 2, 4, 2)
         self.accept_button = QPushButton("Accept ⏎")
@@ -52,15 +54,14 @@ class ReviewDock(QWidget):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(lambda _c=False, s=slot: s())
             buttons.addWidget(button)
-        hint = QLabel("keys work while this list has focus")
-        hint.setStyleSheet(f"color: {MUTED};")
         buttons.addStretch(1)
-        buttons.addWidget(hint)
+        self.tree.setToolTip("Enter accepts, Backspace rejects, N / P move (while this list has focus)")
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(0)
         box.addWidget(self.summary)
         box.addWidget(self.tree, 1)
+        box.addWidget(self.detail)
         box.addLayout(buttons)
         self.actions: dict[str, QAction] = {}
         for name, keys in KEYS.items():
@@ -81,13 +82,14 @@ class ReviewDock(QWidget):
         items = []
         for i, e in enumerate(self.queue.entries):
             tracks = ", ".join(f"#{t}" for t in e.track_ids)
-            item = QTreeWidgetItem([str(i + 1), str(e.frame), e.kind, tracks, e.reason, e.proposal or "—"])
+            item = QTreeWidgetItem([str(i + 1), str(e.frame), e.kind, tracks, e.proposal or "look only", e.reason])
             item.setToolTip(COLUMNS.index("why"), e.reason)
             item.setToolTip(COLUMNS.index("proposal"), e.proposal or "nothing to apply: accept marks it reviewed")
             for c in (0, 1):
                 item.setTextAlignment(c, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             items.append(item)
         self.tree.addTopLevelItems(items)
+        self._show_detail(self.queue.current)
         for i in range(len(items)):
             self._paint(i)
         self.tree.blockSignals(False)
@@ -108,6 +110,8 @@ class ReviewDock(QWidget):
 
     def _on_status(self, index: int) -> None:
         self._paint(index)
+        if index == self.queue.current:
+            self._show_detail(index)
         self._update_summary()
 
     def _update_summary(self) -> None:
@@ -121,7 +125,18 @@ class ReviewDock(QWidget):
         self.summary.setText(f"<b>{len(q.entries)}</b> items for run <b>{q.run_name}</b> — {c[PENDING]} to review, "
                              f"{c[ACCEPTED]} accepted, {c[REJECTED]} rejected{notes}")
 
+    def _show_detail(self, index: int) -> None:
+        q = self.queue
+        if not 0 <= index < len(q.entries):
+            self.detail.setText("")
+            return
+        e = q.entries[index]
+        fix = f"<b>Enter</b>: {e.proposal}" if e.proposal else "nothing to apply: Enter marks it reviewed"
+        self.detail.setText(f"<b>{index + 1}. {e.kind}</b> at frame {e.frame} (score {e.score:.2f}): {e.reason}"
+                            f"<br>{fix} · {q.status[index]}")
+
     def _on_current(self, index: int) -> None:
+        self._show_detail(index)
         item = self.tree.topLevelItem(index) if index >= 0 else None
         if item is not None and self.tree.currentItem() is not item:
             self.tree.blockSignals(True)

@@ -126,11 +126,11 @@ def test_review_queue_in_the_window(make_window, qtbot, clip):
     ui.review.threaded = False
     w.open_path(clip)
     w.session.select_run("A")
-    ui.review.dock.setVisible(True)
+    ui.review.show()
     queue = ui.review.queue
     qtbot.waitUntil(lambda: len(queue.entries) > 0)
     merge = [i for i, e in enumerate(queue.entries) if e.track_ids == (12, 13)]
-    assert merge and queue.entries[merge[0]].proposal.startswith("merge_tracks")
+    assert merge and queue.entries[merge[0]].proposal == "merge #13 into #12"
     assert any("margins" in note for note in queue.notes)  # what the engine could not use is said
     np.testing.assert_array_equal(np.sort(ui.review.marks.data["x"]), np.sort(queue.frames()))
     np.testing.assert_array_equal(ui.timeline.lane_frames("review"), np.unique(queue.frames()))
