@@ -1,10 +1,10 @@
 """The review queue dock: the run's suspicious places, most suspicious first, each with its reason and
-proposal. Enter accepts (the proposal goes through the undo stack), Backspace rejects, N / P move; the
-keys act while the dock has focus, so they never collide with the editing keys of the video view."""
+proposal. Enter accepts (the proposal goes through the undo stack), Backspace rejects, N / P move; the keys
+act while the list has focus, before the window's shortcuts that share them (the editing UI's N and Backspace)."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
@@ -63,18 +63,27 @@ class ReviewDock(QWidget):
         box.addWidget(self.tree, 1)
         box.addWidget(self.detail)
         box.addLayout(buttons)
-        self.actions: dict[str, QAction] = {}
-        for name, keys in KEYS.items():
-            action = QAction(name, self, shortcuts=[QKeySequence(k) for k in keys])
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.triggered.connect({"accept": queue.accept, "reject": queue.reject,
-                                      "next": lambda: queue.move(1), "previous": lambda: queue.move(-1)}[name])
-            self.addAction(action)
-            self.actions[name] = action
+        # the keys act on the list when it has focus, before any window shortcut that shares them (the
+        # editing UI's N draws and Backspace deletes a box): the list claims them as a shortcut override
+        self.slots = {"accept": queue.accept, "reject": queue.reject, "next": lambda: queue.move(1),
+                      "previous": lambda: queue.move(-1)}
+        self._key_slot = {key: name for name, keys in KEYS.items() for key in keys}
+        self.tree.installEventFilter(self)
         queue.itemsChanged.connect(self.refresh)
         queue.statusChanged.connect(self._on_status)
         queue.currentChanged.connect(self._on_current)
         self.refresh()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if obj is self.tree and event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+            name = self._key_slot.get(event.key())
+            plain = not (event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier)
+            if name is not None and plain:
+                if event.type() == QEvent.Type.KeyPress:
+                    self.slots[name]()
+                event.accept()
+                return True
+        return super().eventFilter(obj, event)
 
     def refresh(self) -> None:
         self.tree.blockSignals(True)

@@ -143,3 +143,16 @@ def test_review_queue_in_the_window(make_window, qtbot, clip):
     assert 13 not in editor.labels and queue.status[merge[0]] == ACCEPTED
     editor.stack.undo()
     assert 13 in editor.labels and queue.status[merge[0]] == PENDING
+    # keys in the window: the list takes N / P / Backspace / Enter before the editing UI's N (draw a box) and
+    # Backspace (delete the selected box), which share them
+    tree = ui.review.dock_widget.tree
+    w.activateWindow()
+    tree.setFocus()
+    qtbot.waitUntil(tree.hasFocus)
+    queue.go_to(0)
+    qtbot.keyClick(tree, Qt.Key.Key_N)  # (this run's queue has one item: N stays on it)
+    qtbot.keyClick(tree, Qt.Key.Key_P)
+    assert queue.current == 0 and w.editing.tool.mode == "select"  # not the editing UI's draw mode
+    boxes = editor.labels.num_boxes
+    qtbot.keyClick(tree, Qt.Key.Key_Backspace)
+    assert queue.status[0] == REJECTED and editor.labels.num_boxes == boxes and editor.stack.count() == 1
