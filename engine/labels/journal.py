@@ -52,6 +52,7 @@ MAGIC = b"STVJ"
 MAX_PAYLOAD = 1 << 30        # decompressed bytes of one entry (a 1M-box snapshot is ~90 MB)
 ACTIONS = ("snapshot", "apply", "undo", "redo")
 _BYTES_PER_ROW = 8 + 32 + 32 + 1 + 8 + 1
+WAL_CHECKPOINT_BYTES = 64 << 20
 
 
 class JournalError(OSError):
@@ -342,7 +343,18 @@ class LabelJournal:
             raise JournalError(f"{self.path}: cannot write the label journal ({exc}); "
                                f"{len(self._queue)} edit(s) kept in memory") from None
         self._queue.clear()
+        self._bound_wal()
         return int(cur.lastrowid)
+
+    def _bound_wal(self) -> None:
+        """Checkpoints are off the autosave path (see open), but a set edited for hours without a save
+        must not grow the WAL without bound: past WAL_CHECKPOINT_BYTES one autosave pays a checkpoint
+        (SQLite then reuses the WAL from its start)."""
+        try:
+            if os.path.getsize(str(self.path) + "-wal") > WAL_CHECKPOINT_BYTES:
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except (OSError, sqlite3.Error):
+            pass  # the entries are committed; a checkpoint that cannot run now runs at the next chance
 
     def record(self, label_set_name: str, change: Change, *, action: str = "apply") -> int:
         """enqueue + flush."""

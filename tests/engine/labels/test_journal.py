@@ -481,3 +481,20 @@ def _try(fn, *args, **kwargs):
     except Exception as exc:  # reported to the test thread
         return exc
     return None
+
+
+def test_the_wal_is_checkpointed_once_it_grows_past_the_bound(tmp_path, monkeypatch):
+    import engine.labels.journal as J
+
+    monkeypatch.setattr(J, "WAL_CHECKPOINT_BYTES", 64 * 1024)
+    ls = model_set()
+    path = tmp_path / "j.sqlite"
+    with LabelJournal.open(path) as journal:
+        journal.enqueue_snapshot(ls)
+        sizes = []
+        for change, action in edit_sequence(ls, 80):
+            journal.record(ls.name, change, action=action)
+            sizes.append(os.path.getsize(str(path) + "-wal"))
+        assert max(sizes) < 64 * 1024 * 4, "the WAL kept growing"
+        assert path.stat().st_size > 4096          # pages did move into the database
+        assert journal.replay("gt", None).equals(ls)
