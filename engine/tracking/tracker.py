@@ -8,8 +8,8 @@ Per frame (:meth:`ByteTracker.update`):
    the detections left against lost tracks (recently seen tracks first, as DeepSORT's cascade),
    cost ``1 - IoU`` (fused with the re-ID cosine distance when both detections and tracks carry
    embeddings, see ``appearance_weight``); pairs with cost > ``match_threshold`` never match.
-   The confirmed tracks left then take the high detections left by IoU alone, cost <=
-   ``low_match_threshold`` (FairMOT's second, IoU-only stage): the appearance gate stops a lost track's
+   Between the two, the confirmed tracks left take the high detections left by IoU alone, cost <=
+   ``match_threshold`` (FairMOT's second, IoU-only stage): the appearance gate stops a lost track's
    re-identification with a stranger, but must not cut a live track whose box still overlaps.
 3. Second association: the remaining confirmed (not lost) tracks against the low-score detections
    (``low_threshold <= score < high_threshold``), IoU only, cost <= ``low_match_threshold``.
@@ -216,28 +216,31 @@ class ByteTracker:
             state = self._state
             confirmed = (state == CONFIRMED).nonzero()[0]
             lost = (state == LOST).nonzero()[0]
-            # 1a) high detections vs confirmed tracks; 1b) what is left vs lost tracks. Tracks seen in
+            # 1a) high detections vs confirmed tracks; 1c) IoU fallback; 1b) what is left vs lost tracks. Tracks seen in
             # the previous frame have reliable predictions; matching them first keeps a long-lost
             # track's drifting prediction from stealing a detection that continues a live track.
             rows, cols, free_confirmed, free_high_idx = self._match_first(confirmed, high, iou, dets, embeddings)
             m_tracks = [confirmed[rows]]
             m_dets = [high[cols]]
             free_high = high[free_high_idx]
+            # 1c) FairMOT's IoU fallback: confirmed tracks the appearance gate kept from a high detection
+            # they overlap (an embedding that drifted through a pose change) take it by IoU alone,
+            # before any lost track is re-identified: otherwise a lost track and the live track of the
+            # same person take its detection in turns, an identity switch every few frames
+            remaining = confirmed[free_confirmed]
+            if remaining.size and free_high.size:
+                cost = 1.0 - iou[remaining][:, free_high]
+                rows, cols, remaining_idx, free_high_idx = assign(cost, self.match_threshold)
+                self._margin[remaining[rows]] = assignment_margins(cost, rows, cols, self.match_threshold)
+                m_tracks.append(remaining[rows])
+                m_dets.append(free_high[cols])
+                remaining = remaining[remaining_idx]
+                free_high = free_high[free_high_idx]
+            # 1b) lost tracks (re-identification, appearance-gated) vs the high detections still free
             if lost.size and free_high.size:
                 rows, cols, _, free_high_idx = self._match_first(lost, free_high, iou, dets, embeddings)
                 m_tracks.append(lost[rows])
                 m_dets.append(free_high[cols])
-                free_high = free_high[free_high_idx]
-            # 1c) FairMOT's IoU fallback: confirmed tracks the appearance gate kept from a high detection
-            # they overlap (an embedding that drifted through a pose change) take it by IoU alone
-            remaining = confirmed[free_confirmed]
-            if remaining.size and free_high.size:
-                cost = 1.0 - iou[remaining][:, free_high]
-                rows, cols, remaining_idx, free_high_idx = assign(cost, self.low_match_threshold)
-                self._margin[remaining[rows]] = assignment_margins(cost, rows, cols, self.low_match_threshold)
-                m_tracks.append(remaining[rows])
-                m_dets.append(free_high[cols])
-                remaining = remaining[remaining_idx]
                 free_high = free_high[free_high_idx]
             # 2) low detections vs remaining confirmed (not lost) tracks
             if low.size and remaining.size:

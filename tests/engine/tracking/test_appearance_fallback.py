@@ -32,3 +32,15 @@ def test_a_distant_detection_still_starts_a_new_track():
     tracker.update(BOX, embeddings=E1)
     tracker.update(BOX + [300, 0, 300, 0, 0], embeddings=E2)
     assert sorted(tracker.track_states()) == [1, 2]
+
+
+def test_a_live_track_keeps_its_detection_before_a_lost_track_is_reidentified():
+    """Without this order a lost track and the live track of the same person took its detection in turns."""
+    tracker = ByteTracker()
+    tracker.update(BOX, embeddings=E1)                                    # track 1
+    tracker.update(np.zeros((0, 5)), embeddings=np.zeros((0, 3)))          # track 1 lost
+    tracker.update(BOX, embeddings=E2)                                    # a stranger's look: track 2 starts
+    assert tracker.update(BOX, embeddings=E2)[:, 5].tolist() == [2.0]     # ... and is confirmed
+    # the old look again: the live, overlapping track 2 keeps it; lost track 1 stays lost
+    assert tracker.update(BOX, embeddings=E1)[:, 5].tolist() == [2.0]
+    assert tracker.track_states()[1] == "lost"
