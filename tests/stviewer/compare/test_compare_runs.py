@@ -122,3 +122,44 @@ def test_command_line_screenshot_of_a_comparison(clip, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "stviewer.app", str(clip), "--compare", "run:A", "run:B",
                           "labels:gt", "--screenshot", str(out)], capture_output=True, text=True, timeout=120, env=env)
     assert bad.returncode == 2 and "one or two sources" in bad.stderr
+
+
+def test_a_failed_run_ends_the_comparison_with_its_reason(make_window, qtbot, clip, checkpoints, errors):
+    a, b = checkpoints
+    good = NamingInfer()
+    bad = viewer_conftest().FakeInfer(fail_at=5)
+
+    def infer(video, *, model, run_name=None, **kwargs):
+        if str(model) == str(b):
+            return bad(video, model=model, run_name=run_name or model_identity(model).run_name, **kwargs)
+        return good(video, model=model, run_name=run_name, **kwargs)
+
+    w = make_window(infer_fn=infer, model=a)
+    w.open_path(clip)
+    ui = w.compare_ui
+    assert ui.compare(str(a), str(b))
+    qtbot.waitUntil(lambda: not ui.session.active, timeout=20000)
+    assert errors and any("model_b.pt" in message and "failed" in message for _title, message in errors)
+    assert ui.stack.currentWidget() is w.video_view and ui.session.comparison is None
+    assert good.models == [str(a)] and bad.calls == 1  # A computed, then B tried once
+
+
+def test_compare_arguments(checkpoints):
+    import argparse
+
+    from stviewer.compare.cli import add_compare_arguments, compare_specs
+    from stviewer.compare.sources import SourceSpec
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="demo")
+    add_compare_arguments(parser)
+    a, b = checkpoints
+    args = parser.parse_args(["--model", str(a), "--compare", str(b)])
+    assert compare_specs(args) == (SourceSpec("model", str(a)), SourceSpec("model", str(b)))
+    args = parser.parse_args(["--compare", "run:x", "labels:gt", "--compare-mode", "overlay"])
+    assert compare_specs(args) == (SourceSpec("run", "x"), SourceSpec("labels", "gt"))
+    assert args.compare_mode == "overlay"
+    with pytest.raises(ValueError, match="not a checkpoint file"):
+        compare_specs(parser.parse_args(["--compare", "no/such.pt"]))
+    with pytest.raises(ValueError, match="needs a name"):
+        SourceSpec.parse("run:")
