@@ -17,7 +17,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from stviewer.compare.analysis import ComparisonResult, FrameDiff, compare_runs, frame_diff
+from stviewer.compare.analysis import COLUMNS_TO_TRACKS, ComparisonResult, FrameDiff, compare_runs, frame_diff
 from stviewer.compare.jobs import Job
 from stviewer.compare.run_queue import RunQueue, run_of_model
 from stviewer.compare.sources import RowsRunData, SourceSpec, compared_rows, results_records
@@ -302,10 +302,9 @@ class CompareSession(QObject):
             return None
         key = (int(k), id(run_a), run_a.version, id(run_b), run_b.version)
         if self._frame_diff_key != key:
-            result_a = run_a.frame(k) if run_a.has_result[k] else None
-            result_b = run_b.frame(k) if run_b.has_result[k] else None
-            self._frame_diff = frame_diff(k, None if result_a is None else result_a.tracks,
-                                          None if result_b is None else result_b.tracks)
+            # the runs' in-memory track rows (no per-frame cache read: alpha is not needed here)
+            rows_a, rows_b = run_a.rows_between(k, k), run_b.rows_between(k, k)
+            self._frame_diff = frame_diff(k, rows_a[:, COLUMNS_TO_TRACKS], rows_b[:, COLUMNS_TO_TRACKS])
             self._frame_diff_key = key
         return self._frame_diff
 

@@ -116,28 +116,33 @@ class CompareTimeline(QWidget):
         self._move_playhead(self._state.frame)
 
     def refresh_curves(self) -> None:
-        """Both runs' action curves (A solid, B dashed; a class has one colour in both) and β."""
-        for curve in self.curves_a + self.curves_b:
-            self.actions_plot.removeItem(curve)
-        self.legend.clear()
-        self.curves_a, self.curves_b = [], []
+        """Both runs' action curves (A solid, B dashed; a class has one colour in both) and β. Curve items
+        are kept while the class lists stay the same (their data is replaced)."""
         runs = (self._compare.run_a, self._compare.run_b)
-        for run, which, curves in zip(runs, "AB", (self.curves_a, self.curves_b)):
+        names = tuple(None if run is None else tuple(run.class_names) for run in runs)
+        if names != self._curve_names:
+            for curve in self.curves_a + self.curves_b:
+                self.actions_plot.removeItem(curve)
+            self.legend.clear()
+            self.curves_a, self.curves_b = [], []
+            for classes, which, curves in zip(names, "AB", (self.curves_a, self.curves_b)):
+                for i, name in enumerate(classes or ()):
+                    # one legend entry per class: B's curves share A's colours (B's own names if A has none)
+                    legend = name if which == "A" or not names[0] or names[0] != classes else None
+                    curve = self.actions_plot.plot(pen=self._pen(class_rgb(i), which), name=legend)
+                    curve.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+                    curves.append(curve)
+            self._curve_names = names
+        for run, curves, beta in zip(runs, (self.curves_a, self.curves_b), (self.beta_a, self.beta_b)):
             if run is None:
+                beta.setData([], [])
                 continue
             frames = np.arange(run.num_frames, dtype=np.float64)
-            for i, name in enumerate(run.class_names):
-                curve = self.actions_plot.plot(frames, run.action_probs[:, i], connect="finite",
-                                               pen=self._pen(class_rgb(i), which),
-                                               name=name if which == "A" or runs[0] is None
-                                               or runs[0].class_names != run.class_names else None)
-                curve.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-                curves.append(curve)
-        for run, curve in zip(runs, (self.beta_a, self.beta_b)):
-            if run is None:
-                curve.setData([], [])
-            else:
-                curve.setData(np.arange(run.num_frames, dtype=np.float64), run.beta, connect="finite")
+            for i, curve in enumerate(curves):
+                curve.setData(frames, run.action_probs[:, i], connect="finite")
+            beta.setData(frames, run.beta, connect="finite")
+
+    _curve_names: tuple = (None, None)
 
     def set_review_frames(self, frames: np.ndarray) -> None:
         """Mark the review queue's items on the "review" lane."""
