@@ -112,13 +112,14 @@ class FileVideoSource(VideoSource):
         elif not sequential:
             self._readahead.cancel()
 
-    def _mark_gop_damaged(self, k: int | None) -> None:
+    def _gop_of(self, k: int | None) -> range:
+        """Frames of the GOP holding frame k (empty when k is None)."""
         if k is None:
-            return
+            return range(0)
         keys = self.index.key_frames
         ki = self.index.keyframe_at_or_before(k)
         end = int(keys[ki + 1]) if ki + 1 < len(keys) else len(self.index)
-        self._damaged.update(range(int(keys[ki]), end))
+        return range(int(keys[ki]), end)
 
     @property
     def damaged_frames(self) -> list[int]:
@@ -149,7 +150,8 @@ class FileVideoSource(VideoSource):
         """Sequential decode on a private container with frame threading (fastest path).
 
         Damage does not stop it: a packet the decoder rejects is skipped (FFmpeg conceals what it
-        can in the frames that follow, and its whole GOP is marked), a frame that never comes out is
+        can in the frames that follow, and the frames of its GOP output after it are marked: they may
+        reference it, while frames output before it cannot), a frame that never comes out is
         replaced by the previous one, and both, like frames the decoder itself flags as corrupt, are
         added to ``damaged_frames``. (Random access stays strict: ``src[k]`` of a frame that cannot
         be decoded at all raises VideoError.)"""
@@ -166,14 +168,16 @@ class FileVideoSource(VideoSource):
             expected = start
             previous: np.ndarray | None = None
 
+            tainted: list[range] = []
+
             def decoded():
                 for packet in container.demux(stream):
                     try:
                         yield from codec.decode(packet if packet.size else None)
                     except av.error.InvalidDataError:
-                        # a damaged packet: any frame of its GOP may reference it (B-frames shown
-                        # before it included), so all of them are marked; its own frame may be missing
-                        self._mark_gop_damaged(self.index.frame_of_pts(packet.pts))
+                        # a damaged packet: every frame of its GOP output from now on may reference
+                        # it (B-frames shown before it included); frames already output cannot
+                        tainted.append(self._gop_of(self.index.frame_of_pts(packet.pts)))
                         continue
                 try:
                     yield from codec.decode(None)
@@ -201,7 +205,7 @@ class FileVideoSource(VideoSource):
                         return
                     if self._closed:
                         return
-                    if frame.is_corrupt:
+                    if frame.is_corrupt or any(k in gop for gop in tainted):
                         self._damaged.add(k)
                     previous = to_rgb(frame, self.rotation)
                     yield previous
