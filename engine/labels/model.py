@@ -127,67 +127,85 @@ class Track:
 
     @classmethod
     def build(cls, *, track_id: int, class_id: int = 1, frames, boxes, kinds, model_boxes=None,
-              visibility=None, consider=None, outside=(), num_frames: int | None = None) -> "Track":
+              visibility=None, consider=None, outside=(), num_frames: int | None = None,
+              _checked: frozenset = frozenset()) -> "Track":
         """Validate and freeze. ``model_boxes``/``visibility``/``consider`` default to NaN / 1.0 / True.
 
         Checks: IDs and classes in range, frames strictly increasing (and < num_frames when given), boxes
         finite with x2 >= x1, y2 >= y1 (model boxes may be degenerate; user boxes are checked by the
         edits), kinds known, visibility in [0, 1], MODEL rows have a model box, outside markers sorted,
         unique, in range and not on a row's frame. ValueError names the track and the rule.
+        (``_checked``: columns handed over unchanged from a validated Track by :meth:`replace`; they are
+        neither copied nor checked again, which keeps an edit of a 100k-frame track cheap.)
         """
         tid = check_track_id(track_id)
         cid = check_class_id(class_id)
-        frames = np.array(frames, dtype=np.int64).reshape(-1)
+
+        def column(name: str, value, dtype) -> np.ndarray:
+            if name in _checked:
+                return value
+            return np.array(value, dtype=dtype)
+
+        frames = column("frames", frames, np.int64).reshape(-1)
         n = frames.shape[0]
-        boxes = np.array(boxes, dtype=np.float64).reshape(n, 4) if n else np.zeros((0, 4))
-        kinds = np.array(kinds, dtype=np.uint8).reshape(-1)
+        boxes = column("boxes", boxes, np.float64).reshape(n, 4) if n else np.zeros((0, 4))
+        kinds = column("kinds", kinds, np.uint8).reshape(-1)
         mb = (np.full((n, 4), np.nan) if model_boxes is None
-              else np.array(model_boxes, dtype=np.float64).reshape(n, 4) if n else np.zeros((0, 4)))
-        vis = np.ones(n) if visibility is None else np.array(visibility, dtype=np.float64).reshape(-1)
-        con = np.ones(n, bool) if consider is None else np.array(consider, dtype=bool).reshape(-1)
-        out = np.array(outside, dtype=np.int64).reshape(-1)
+              else column("model_boxes", model_boxes, np.float64).reshape(n, 4) if n else np.zeros((0, 4)))
+        vis = np.ones(n) if visibility is None else column("visibility", visibility, np.float64).reshape(-1)
+        con = np.ones(n, bool) if consider is None else column("consider", consider, bool).reshape(-1)
+        out = column("outside", outside, np.int64).reshape(-1)
+        fresh = {k for k in ("frames", "boxes", "kinds", "model_boxes", "visibility", "consider", "outside")
+                 if k not in _checked}
         where = f"track {tid}"
         if kinds.shape != (n,) or vis.shape != (n,) or con.shape != (n,):
             raise ValueError(f"{where}: column lengths differ ({n} frames, {kinds.shape[0]} kinds, "
                              f"{vis.shape[0]} visibilities, {con.shape[0]} consider flags)")
         if n:
-            if frames[0] < 0 or (num_frames is not None and frames[-1] >= num_frames):
-                raise ValueError(f"{where}: frame out of range [0, {num_frames})")
-            if n > 1 and not (np.diff(frames) > 0).all():
+            if "frames" in fresh or num_frames is not None:
+                if frames[0] < 0 or (num_frames is not None and frames[-1] >= num_frames):
+                    raise ValueError(f"{where}: frame out of range [0, {num_frames})")
+            if "frames" in fresh and n > 1 and not (np.diff(frames) > 0).all():
                 raise ValueError(f"{where}: frames must be strictly increasing (one box per frame)")
-            if not np.isfinite(boxes).all() or np.abs(boxes).max() > MAX_COORD:
-                raise ValueError(f"{where}: boxes must be finite and within +-{MAX_COORD:g}")
-            if (boxes[:, 2] < boxes[:, 0]).any() or (boxes[:, 3] < boxes[:, 1]).any():
-                raise ValueError(f"{where}: boxes need x2 >= x1 and y2 >= y1")
-            if not np.isin(kinds, list(KIND_VALUES)).all():
+            if "boxes" in fresh:
+                if not np.isfinite(boxes).all() or np.abs(boxes).max() > MAX_COORD:
+                    raise ValueError(f"{where}: boxes must be finite and within +-{MAX_COORD:g}")
+                if (boxes[:, 2] < boxes[:, 0]).any() or (boxes[:, 3] < boxes[:, 1]).any():
+                    raise ValueError(f"{where}: boxes need x2 >= x1 and y2 >= y1")
+            if "kinds" in fresh and kinds.max() > max(KIND_VALUES):
                 raise ValueError(f"{where}: unknown box kind (allowed {sorted(KIND_VALUES)})")
-            has_mb = np.isfinite(mb).all(axis=1)
-            if (np.isnan(mb).any(axis=1) & has_mb).any() or (~has_mb & ~np.isnan(mb).all(axis=1)).any():
-                raise ValueError(f"{where}: a model box must be 4 finite numbers or 4 NaN")
-            if (has_mb & (np.abs(np.where(has_mb[:, None], mb, 0)).max(axis=1) > MAX_COORD)).any():
-                raise ValueError(f"{where}: model boxes must be within +-{MAX_COORD:g}")
-            if ((kinds == BoxKind.MODEL) & ~has_mb).any():
-                raise ValueError(f"{where}: a MODEL row without a model box")
-            if not ((vis >= 0) & (vis <= 1)).all():
+            if "model_boxes" in fresh or "kinds" in fresh:
+                finite = np.isfinite(mb)
+                has_mb = finite.all(axis=1)
+                if "model_boxes" in fresh:
+                    if (finite.any(axis=1) & ~has_mb).any() or np.isinf(mb).any():
+                        raise ValueError(f"{where}: a model box must be 4 finite numbers or 4 NaN")
+                    if has_mb.any() and np.nanmax(np.abs(mb)) > MAX_COORD:
+                        raise ValueError(f"{where}: model boxes must be within +-{MAX_COORD:g}")
+                if ((kinds == BoxKind.MODEL) & ~has_mb).any():
+                    raise ValueError(f"{where}: a MODEL row without a model box")
+            if "visibility" in fresh and not ((vis >= 0) & (vis <= 1)).all():
                 raise ValueError(f"{where}: visibility must be in [0, 1]")
         if out.size:
             if out[0] < 0 or (num_frames is not None and out[-1] >= num_frames):
                 raise ValueError(f"{where}: outside frame out of range [0, {num_frames})")
             if out.size > 1 and not (np.diff(out) > 0).all():
                 raise ValueError(f"{where}: outside frames must be strictly increasing")
-            if n and np.isin(out, frames).any():
+            if n and ("outside" in fresh or "frames" in fresh) and np.isin(out, frames).any():
                 raise ValueError(f"{where}: an outside frame also holds a box")
         for a in (frames, boxes, kinds, mb, vis, con, out):
             _readonly(a)
         return cls(tid, cid, frames, boxes, kinds, mb, vis, con, out)
 
     def replace(self, **changes) -> "Track":
-        """A new validated Track with some fields replaced (the others shared, they are read-only)."""
+        """A new validated Track with some fields replaced; the others are shared (they are read-only)
+        and not checked again."""
         fields = dict(track_id=self.track_id, class_id=self.class_id, frames=self.frames, boxes=self.boxes,
                       kinds=self.kinds, model_boxes=self.model_boxes, visibility=self.visibility,
                       consider=self.consider, outside=self.outside)
         fields.update(changes)
-        return Track.build(**fields)
+        same = frozenset(k for k, v in fields.items() if v is getattr(self, k, None) and isinstance(v, np.ndarray))
+        return Track.build(**fields, _checked=same)
 
     # ---- queries ------------------------------------------------------------------------
     def __len__(self) -> int:
