@@ -14,7 +14,7 @@ import time
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, default=10000, help="frames (default 10000)")
     parser.add_argument("--objects", type=int, default=10, help="people per frame (default 10)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the generated scene (default 0)")
 
 
 def scene(frames: int, objects: int, seed: int):
