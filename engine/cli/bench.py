@@ -21,6 +21,7 @@ ENGINE_TARGETS = {
     "loader": "engine.cli.bench_loader",
     "model": "engine.cli.bench_model",
     "hostile": "engine.cli.bench_hostile",
+    "eval": "engine.cli.bench_eval",
 }
 
 

@@ -32,48 +32,104 @@ def hota_metrics(data: SequenceData) -> dict[str, np.ndarray | float]:
         res["HOTA(0)"], res["LocA(0)"], res["HOTALocA(0)"] = 0.0, 1.0, 0.0
         return res
 
-    potential = np.zeros((data.num_gt_ids, data.num_tracker_ids))
-    gt_id_count = np.zeros((data.num_gt_ids, 1))
-    tracker_id_count = np.zeros((1, data.num_tracker_ids))
-    for gt_ids_t, tracker_ids_t, similarity in zip(data.gt_ids, data.tracker_ids, data.similarity_scores):
-        denom = similarity.sum(0)[None, :] + similarity.sum(1)[:, None] - similarity
-        sim_iou = np.zeros_like(similarity)
-        mask = denom > 0 + EPS
-        sim_iou[mask] = similarity[mask] / denom[mask]
-        potential[gt_ids_t[:, None], tracker_ids_t[None, :]] += sim_iou
-        gt_id_count[gt_ids_t] += 1
-        tracker_id_count[0, tracker_ids_t] += 1
+    ng, nt = data.num_gt_ids, data.num_tracker_ids
+    gt_id_count = np.bincount(np.concatenate(data.gt_ids), minlength=ng).astype(np.float64)
+    tracker_id_count = np.bincount(np.concatenate(data.tracker_ids), minlength=nt).astype(np.float64)
+    blocks = [blk for blk in data.blocks() if blk.similarity.size]
 
-    global_alignment = potential / (gt_id_count + tracker_id_count - potential)
-    matches_counts = [np.zeros_like(potential) for _ in ALPHAS]
-    for gt_ids_t, tracker_ids_t, similarity in zip(data.gt_ids, data.tracker_ids, data.similarity_scores):
-        if len(gt_ids_t) == 0:
-            res["HOTA_FP"] += len(tracker_ids_t)
-            continue
-        if len(tracker_ids_t) == 0:
-            res["HOTA_FN"] += len(gt_ids_t)
-            continue
-        score_mat = global_alignment[gt_ids_t[:, None], tracker_ids_t[None, :]] * similarity
-        rows, cols = linear_sum_assignment(-score_mat)
-        matched_sim = similarity[rows, cols]
-        for a, alpha in enumerate(ALPHAS):
-            ok = matched_sim >= alpha - EPS
-            num_matches = int(ok.sum())
-            res["HOTA_TP"][a] += num_matches
-            res["HOTA_FN"][a] += len(gt_ids_t) - num_matches
-            res["HOTA_FP"][a] += len(tracker_ids_t) - num_matches
-            if num_matches:
-                res["LocA"][a] += sum(matched_sim[ok])  # python sum: same rounding as TrackEval
-                matches_counts[a][gt_ids_t[rows[ok]], tracker_ids_t[cols[ok]]] += 1
+    # 1. Soft matches of each frame. Only overlapping pairs (IoU > 0) can add to an alignment score or be
+    #    matched at an alpha, so they are kept as a sparse list, in frame order.
+    frame_parts, key_parts, soft_parts, where_parts = [], [], [], []
+    for blk in blocks:
+        sim = blk.similarity
+        denom = sim.sum(1)[:, None, :] + sim.sum(2)[:, :, None] - sim  # TrackEval's column + row sums
+        b, i, j = np.nonzero(sim > 0)
+        frame_parts.append(blk.timesteps[b])
+        key_parts.append(blk.gt_ids[b, i] * nt + blk.tracker_ids[b, j])
+        d = denom[b, i, j]
+        s = sim[b, i, j]
+        soft = np.zeros_like(s)
+        ok = d > 0 + EPS
+        soft[ok] = s[ok] / d[ok]
+        soft_parts.append(soft)
+        where_parts.append((b, i, j))
+    frame = np.concatenate(frame_parts) if frame_parts else np.zeros(0, np.int64)
+    keys = np.concatenate(key_parts) if key_parts else np.zeros(0, np.int64)
+    soft = np.concatenate(soft_parts) if soft_parts else np.zeros(0)
+    pair_keys, inverse = np.unique(keys, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    # bincount adds in input order: each pair's frames in time order, as TrackEval's per-frame +=
+    order = np.argsort(frame, kind="stable")
+    potential = np.bincount(inverse[order], weights=soft[order], minlength=len(pair_keys))
+    pair_gt, pair_tr = pair_keys // max(nt, 1), pair_keys % max(nt, 1)
+    global_alignment = potential / (gt_id_count[pair_gt] + tracker_id_count[pair_tr] - potential)
 
+    # 2. Per frame, Hungarian matching on global alignment * IoU (scipy on the same dense matrices as
+    #    TrackEval, so ties resolve identically); rows come back sorted, as TrackEval sums them.
+    matched_frame, matched_key, matched_sim, matched_rank = [], [], [], []
+    start = 0
+    for blk, (b, i, j) in zip(blocks, where_parts):
+        stop = start + len(b)
+        score = np.zeros_like(blk.similarity)
+        score[b, i, j] = global_alignment[inverse[start:stop]] * blk.similarity[b, i, j]
+        start = stop
+        neg = -score
+        num_frames, g, n = score.shape
+        m = min(g, n)
+        rows = np.empty((num_frames, m), np.intp)
+        cols = np.empty((num_frames, m), np.intp)
+        for f in range(num_frames):
+            rows[f], cols[f] = linear_sum_assignment(neg[f])
+        fb = np.repeat(np.arange(num_frames), m)
+        rows, cols = rows.reshape(-1), cols.reshape(-1)
+        matched_frame.append(blk.timesteps[fb])
+        matched_key.append(blk.gt_ids[fb, rows] * nt + blk.tracker_ids[fb, cols])
+        matched_sim.append(blk.similarity[fb, rows, cols])
+        matched_rank.append(np.tile(np.arange(m), num_frames))
+    m_frame = np.concatenate(matched_frame) if matched_frame else np.zeros(0, np.int64)
+    m_key = np.concatenate(matched_key) if matched_key else np.zeros(0, np.int64)
+    m_sim = np.concatenate(matched_sim) if matched_sim else np.zeros(0)
+    m_rank = np.concatenate(matched_rank) if matched_rank else np.zeros(0, np.int64)
+
+    # 3. Per alpha: a match counts where IoU >= alpha (monotone in alpha: pair p counts for alphas < passes[p])
+    ok = m_sim[None, :] >= (ALPHAS - EPS)[:, None]  # (19, M)
+    tp = ok.sum(1).astype(np.float64)
+    res["HOTA_TP"] = tp
+    res["HOTA_FN"] = data.num_gt_dets - tp
+    res["HOTA_FP"] = data.num_tracker_dets - tp
+    res["LocA"] = _loca_sums(ok, m_sim, m_frame, m_rank, len(data.gt_ids))
+
+    passes = ok.sum(0)
+    match_keys, match_inverse = np.unique(m_key, return_inverse=True)
+    per_pass = np.bincount(match_inverse.reshape(-1) * (na + 1) + passes,
+                           minlength=len(match_keys) * (na + 1)).reshape(-1, na + 1)
+    matches_counts = np.cumsum(per_pass[:, ::-1], axis=1)[:, ::-1][:, 1:].T.astype(np.float64)  # (19, K)
+    gt_count = gt_id_count[match_keys // max(nt, 1)]
+    tr_count = tracker_id_count[match_keys % max(nt, 1)]
     for a in range(na):
         mc = matches_counts[a]
-        tp = np.maximum(1, res["HOTA_TP"][a])
-        res["AssA"][a] = np.sum(mc * (mc / np.maximum(1, gt_id_count + tracker_id_count - mc))) / tp
-        res["AssRe"][a] = np.sum(mc * (mc / np.maximum(1, gt_id_count))) / tp
-        res["AssPr"][a] = np.sum(mc * (mc / np.maximum(1, tracker_id_count))) / tp
+        tp_a = np.maximum(1, tp[a])
+        res["AssA"][a] = np.sum(mc * (mc / np.maximum(1, gt_count + tr_count - mc))) / tp_a
+        res["AssRe"][a] = np.sum(mc * (mc / np.maximum(1, gt_count))) / tp_a
+        res["AssPr"][a] = np.sum(mc * (mc / np.maximum(1, tr_count))) / tp_a
     res["LocA"] = np.maximum(1e-10, res["LocA"]) / np.maximum(1e-10, res["HOTA_TP"])
     return finalize_hota(res)
+
+
+def _loca_sums(ok: np.ndarray, sim: np.ndarray, frame: np.ndarray, rank: np.ndarray, num_steps: int) -> np.ndarray:
+    """(19,) sum of the matched IoUs per alpha, rounded exactly as TrackEval's
+    ``LocA[a] += sum(matched IoUs of the frame)``: a left-to-right sum within each frame (rows in
+    order), then the frames' sums added left to right in time order."""
+    na = ok.shape[0]
+    width = int(rank.max()) + 1 if len(rank) else 0
+    padded = np.zeros((na, num_steps, width))  # zeros add exactly nothing
+    padded[:, frame, rank] = np.where(ok, sim[None, :], 0.0)
+    per_frame = np.zeros((na, num_steps))
+    for k in range(width):
+        per_frame += padded[:, :, k]
+    if num_steps == 0:
+        return np.zeros(na)
+    return np.cumsum(per_frame, axis=1)[:, -1]  # cumsum adds in order (np.sum would pair them up)
 
 
 def combine_hota(per_sequence: list[dict]) -> dict:

@@ -23,7 +23,7 @@ with rows get an entry and ``frames`` says which. ``num_timesteps`` (seqLength) 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -34,6 +34,17 @@ from engine.io.mot_rules import MAX_FRAME, MOT_CLASSES
 
 EPS = np.finfo("float").eps
 GTSemantics = Literal["auto", "mot15", "mot16"]
+
+
+@dataclass(frozen=True)
+class FrameBlock:
+    """The timesteps whose similarity matrices have one shape (G, T), stacked: what the vectorised metrics
+    read instead of looping over frames. ``similarity_scores[timesteps[b]]`` is ``similarity[b]``."""
+
+    timesteps: np.ndarray  # (B,) int64 indices into SequenceData's per-timestep lists, increasing
+    gt_ids: np.ndarray  # (B, G) int64
+    tracker_ids: np.ndarray  # (B, T) int64
+    similarity: np.ndarray  # (B, G, T) float64 IoU
 
 
 @dataclass
@@ -50,33 +61,79 @@ class SequenceData:
     num_tracker_ids: int
     num_gt_dets: int
     num_tracker_dets: int
+    frame_blocks: list[FrameBlock] | None = field(default=None, repr=False)
+
+    def blocks(self) -> list[FrameBlock]:
+        """The timesteps grouped by matrix shape (``frame_blocks``; stacked from the lists when absent)."""
+        if self.frame_blocks is None:
+            shapes = np.array([s.shape for s in self.similarity_scores], np.int64).reshape(-1, 2)
+            self.frame_blocks = [
+                FrameBlock(ts, np.array([self.gt_ids[t] for t in ts], np.int64).reshape(len(ts), g),
+                           np.array([self.tracker_ids[t] for t in ts], np.int64).reshape(len(ts), n),
+                           np.array([self.similarity_scores[t] for t in ts], np.float64).reshape(len(ts), g, n))
+                for ts, g, n in _group_by_shape(shapes[:, 0], shapes[:, 1])]
+        return self.frame_blocks
+
+
+def _group_by_shape(rows: np.ndarray, cols: np.ndarray) -> list[tuple[np.ndarray, int, int]]:
+    """(timesteps, G, T) for each distinct (rows[t], cols[t]), timesteps increasing."""
+    if len(rows) == 0:
+        return []
+    key = rows.astype(np.int64) * (int(cols.max()) + 1) + cols
+    order = np.argsort(key, kind="stable")
+    cuts = np.flatnonzero(np.diff(key[order])) + 1
+    return [(ts, int(rows[ts[0]]), int(cols[ts[0]])) for ts in np.split(order, cuts)]
 
 
 def box_iou_ltwh(boxes1: np.ndarray, boxes2: np.ndarray) -> np.ndarray:
     """(N, 4), (M, 4) [left, top, w, h] -> (N, M) IoU, degenerate boxes give 0 (as TrackEval)."""
-    b1 = np.asarray(boxes1, dtype=np.float64).reshape(-1, 4).copy()
-    b2 = np.asarray(boxes2, dtype=np.float64).reshape(-1, 4).copy()
-    b1[:, 2:] += b1[:, :2]
-    b2[:, 2:] += b2[:, :2]
-    lo = np.maximum(b1[:, None, :2], b2[None, :, :2])
-    hi = np.minimum(b1[:, None, 2:], b2[None, :, 2:])
-    wh = np.maximum(hi - lo, 0)
-    inter = wh[..., 0] * wh[..., 1]
-    area1 = (b1[:, 2] - b1[:, 0]) * (b1[:, 3] - b1[:, 1])
-    area2 = (b2[:, 2] - b2[:, 0]) * (b2[:, 3] - b2[:, 1])
-    union = area1[:, None] + area2[None, :] - inter
-    inter[area1 <= EPS, :] = 0
-    inter[:, area2 <= EPS] = 0
-    inter[union <= EPS] = 0
+    b1 = np.asarray(boxes1, dtype=np.float64).reshape(1, -1, 4)
+    b2 = np.asarray(boxes2, dtype=np.float64).reshape(1, -1, 4)
+    return box_iou_ltwh_batched(b1, b2)[0]
+
+
+def box_iou_ltwh_batched(boxes1: np.ndarray, boxes2: np.ndarray) -> np.ndarray:
+    """(B, N, 4), (B, M, 4) [left, top, w, h] -> (B, N, M) IoU of each batch's pairs: TrackEval's
+    ``_calculate_box_ious`` operation for operation (so every value is bit-identical to it), on many
+    frames at once. Degenerate boxes (area <= eps) and empty unions give 0."""
+    b1 = np.asarray(boxes1, dtype=np.float64)
+    b2 = np.asarray(boxes2, dtype=np.float64)
+    if b1.ndim != 3 or b2.ndim != 3 or b1.shape[2] != 4 or b2.shape[2] != 4 or b1.shape[0] != b2.shape[0]:
+        raise ValueError(f"boxes must be (B, N, 4) and (B, M, 4), got {b1.shape} and {b2.shape}")
+    x1a, y1a, x1b, y1b = b1[..., 0], b1[..., 1], b2[..., 0], b2[..., 1]
+    x2a, y2a = x1a + b1[..., 2], y1a + b1[..., 3]  # [x, y, w, h] -> corners, as TrackEval
+    x2b, y2b = x1b + b2[..., 2], y1b + b2[..., 3]
+    # per axis (the same operations as TrackEval's [..., :2]/[..., 2:] slices, value for value)
+    iw = np.minimum(x2a[:, :, None], x2b[:, None, :]) - np.maximum(x1a[:, :, None], x1b[:, None, :])
+    ih = np.minimum(y2a[:, :, None], y2b[:, None, :]) - np.maximum(y1a[:, :, None], y1b[:, None, :])
+    inter = np.maximum(iw, 0, out=iw)
+    inter *= np.maximum(ih, 0, out=ih)
+    area1 = (x2a - x1a) * (y2a - y1a)
+    area2 = (x2b - x1b) * (y2b - y1b)
+    union = area1[:, :, None] + area2[:, None, :]
+    union -= inter
+    bad = union <= EPS
+    bad |= (area1 <= EPS)[:, :, None]
+    bad |= (area2 <= EPS)[:, None, :]
+    inter[bad] = 0
     union[union <= EPS] = 1
-    return inter / union
+    inter /= union
+    return inter
 
 
-def _rows_by_frame(frames: np.ndarray, present: np.ndarray) -> list[np.ndarray]:
-    """Row indices of each frame in ``present`` (sorted unique frame numbers), file order kept."""
-    order = np.argsort(frames, kind="stable")
-    bounds = np.searchsorted(frames[order], np.append(present, np.iinfo(np.int64).max), side="left")
-    return [order[bounds[t]: bounds[t + 1]] for t in range(len(present))]
+def _refuse_duplicate_ids(what, present: np.ndarray, counts: np.ndarray, ids: np.ndarray,
+                          unique: np.ndarray) -> None:
+    """TrackEval aborts when one id appears twice in a frame (its per-frame ``+=`` would count it once);
+    ``ids`` are relabelled (indices into ``unique``), grouped by timestep with ``counts``."""
+    if len(ids) < 2:
+        return
+    span = max(len(unique), 1)
+    keys = np.sort(np.repeat(np.arange(len(counts), dtype=np.int64), counts) * span + ids)
+    dup = np.flatnonzero(keys[1:] == keys[:-1])
+    if dup.size:
+        step, i = divmod(int(keys[dup[0]]), span)
+        raise ValueError(f"{what}: id {unique[i]:g} twice in frame {int(present[step])} "
+                         "(TrackEval refuses an id twice in one frame)")
 
 
 def resolve_semantics(gt: MOTRecords, gt_semantics: GTSemantics) -> str:
@@ -122,46 +179,63 @@ def build_sequence_data(
                                  "(use MOT15 semantics or disable distractor removal)")
     tr_frames, tr_all_ids, tr_boxes = pred.frames, pred.ids, pred.ltwh
 
-    gt_ids, tracker_ids, similarities = [], [], []
-    gt_distractor = np.isin(gt_classes, DISTRACTOR_CLASSES) if preprocess else None
     present = np.union1d(gt_frames, tr_frames).astype(np.int64)
-    gt_rows = _rows_by_frame(gt_frames, present)
-    tr_rows = _rows_by_frame(tr_frames, present)
-    for t in range(len(present)):
-        g, r = gt_rows[t], tr_rows[t]
-        sim = box_iou_ltwh(gt_boxes[g], tr_boxes[r])
-        t_ids = tr_all_ids[r]
-        # only a frame with distractor gt can lose tracker boxes (skipping the others changes nothing)
-        if preprocess and len(r) and gt_distractor[g].any():
-            scores = sim.copy()
+    # rows sorted by frame (file order kept within a frame): frame t's rows are [start[t], start[t + 1])
+    gt_order = np.argsort(gt_frames, kind="stable")
+    tr_order = np.argsort(tr_frames, kind="stable")
+    gt_start = np.searchsorted(gt_frames[gt_order], present, side="left")
+    tr_start = np.searchsorted(tr_frames[tr_order], present, side="left")
+    gt_start, tr_start = np.append(gt_start, len(gt_order)), np.append(tr_start, len(tr_order))
+
+    tr_removed = np.zeros(len(tr_frames), bool)
+    if preprocess:
+        # only a frame with distractor gt and tracker boxes can lose tracker boxes
+        distractor_frames = np.unique(gt_frames[np.isin(gt_classes, DISTRACTOR_CLASSES)])
+        steps = np.searchsorted(present, distractor_frames)
+        for t in steps[tr_start[steps + 1] > tr_start[steps]].tolist():
+            g, r = gt_order[gt_start[t]:gt_start[t + 1]], tr_order[tr_start[t]:tr_start[t + 1]]
+            scores = box_iou_ltwh(gt_boxes[g], tr_boxes[r])
             scores[scores < 0.5 - EPS] = 0
             rows, cols = linear_sum_assignment(-scores)
             matched = scores[rows, cols] > 0 + EPS
             rows, cols = rows[matched], cols[matched]
-            remove = cols[gt_distractor[g][rows]]
-            t_ids = np.delete(t_ids, remove)
-            sim = np.delete(sim, remove, axis=1)
-        keep = gt_keep_all[g]
-        gt_ids.append(gt_all_ids[g][keep])
-        tracker_ids.append(t_ids)
-        similarities.append(sim[keep])
+            tr_removed[r[cols[np.isin(gt_classes[g][rows], DISTRACTOR_CLASSES)]]] = True
 
-    def relabel(id_lists: list[np.ndarray]) -> int:
-        unique = np.unique(np.concatenate(id_lists)) if id_lists else np.empty(0, np.int64)
-        for t, ids in enumerate(id_lists):
-            id_lists[t] = np.searchsorted(unique, ids).astype(np.int64)
-        return len(unique)
+    gt_sel = gt_order[gt_keep_all[gt_order]]  # scored rows, still frame-sorted
+    tr_sel = tr_order[~tr_removed[tr_order]]
+    num_steps = len(present)
+    gt_counts = np.bincount(np.searchsorted(present, gt_frames[gt_sel]), minlength=num_steps)
+    tr_counts = np.bincount(np.searchsorted(present, tr_frames[tr_sel]), minlength=num_steps)
+    gt_offsets = np.concatenate([[0], np.cumsum(gt_counts)]).astype(np.int64)
+    tr_offsets = np.concatenate([[0], np.cumsum(tr_counts)]).astype(np.int64)
+    # ids relabelled to 0..K-1 over the sequence
+    gt_unique, gt_flat = np.unique(gt_all_ids[gt_sel], return_inverse=True)
+    tr_unique, tr_flat = np.unique(tr_all_ids[tr_sel], return_inverse=True)
+    gt_flat, tr_flat = gt_flat.astype(np.int64).reshape(-1), tr_flat.astype(np.int64).reshape(-1)
+    _refuse_duplicate_ids(gt.path or "gt", present, gt_counts, gt_flat, gt_unique)
+    _refuse_duplicate_ids(pred.path or "results", present, tr_counts, tr_flat, tr_unique)
+    gt_sel_boxes, tr_sel_boxes = gt_boxes[gt_sel], tr_boxes[tr_sel]
 
-    num_gt_ids = relabel(gt_ids)
-    num_tracker_ids = relabel(tracker_ids)
+    similarities: list[np.ndarray] = [None] * num_steps  # type: ignore[list-item]
+    blocks = []
+    for steps, g, n in _group_by_shape(gt_counts, tr_counts):
+        gi = gt_offsets[steps][:, None] + np.arange(g)
+        ti = tr_offsets[steps][:, None] + np.arange(n)
+        sim = box_iou_ltwh_batched(gt_sel_boxes[gi], tr_sel_boxes[ti])
+        blocks.append(FrameBlock(steps.astype(np.int64), gt_flat[gi], tr_flat[ti], sim))
+        for b, t in enumerate(steps.tolist()):
+            similarities[t] = sim[b]
+    gt_ids = [gt_flat[gt_offsets[t]:gt_offsets[t + 1]] for t in range(num_steps)]
+    tracker_ids = [tr_flat[tr_offsets[t]:tr_offsets[t + 1]] for t in range(num_steps)]
     return SequenceData(
         num_timesteps=num_timesteps,
         frames=present,
         gt_ids=gt_ids,
         tracker_ids=tracker_ids,
         similarity_scores=similarities,
-        num_gt_ids=num_gt_ids,
-        num_tracker_ids=num_tracker_ids,
-        num_gt_dets=int(sum(len(x) for x in gt_ids)),
-        num_tracker_dets=int(sum(len(x) for x in tracker_ids)),
+        num_gt_ids=len(gt_unique),
+        num_tracker_ids=len(tr_unique),
+        num_gt_dets=len(gt_flat),
+        num_tracker_dets=len(tr_flat),
+        frame_blocks=blocks,
     )
