@@ -49,37 +49,48 @@ def frame_diff(k: int, tracks_a: np.ndarray | None, tracks_b: np.ndarray | None)
 
 @dataclass(frozen=True)
 class ComparisonResult:
-    """What the comparison job returns: the engine's Comparison and the metrics table (one dict per
-    compared item with ``stv eval``'s keys), and why the action lane is empty when it is."""
+    """What the comparison job returns: the engine's Comparison, and why the action lane is empty when it is."""
 
     comparison: object  # engine.compare.diff.Comparison
-    table: list
     note: str = ""
 
 
 def compare_runs(*, rows_a: np.ndarray, rows_b: np.ndarray, probs_a: np.ndarray | None,
                  probs_b: np.ndarray | None, label_rows: np.ndarray | None, num_frames: int,
-                 names: tuple[str, str], labels_name: str | None, records: dict | None = None) -> ComparisonResult:
+                 names: tuple[str, str], labels_name: str | None, **_table_inputs) -> ComparisonResult:
     """The engine's comparison of two sources' track rows ((N, 7) [frame, id, x1, y1, x2, y2, score]) and
-    clip-level action probabilities ((F, K), NaN rows where a frame has none; None for a label set), and its
-    table: with labels, ``records`` holds the exported files' MOT records ({"gt": gt records, "items":
-    [(name, results records), ...]}) and each item is scored as ``stv eval`` scores those files."""
+    clip-level action probabilities ((F, K), NaN rows where a frame has none; None for a label set)."""
     from engine.compare import TrackTable
     from engine.compare.diff import compare
-    from engine.compare.table import agreement_table, labelled_table
 
-    note = ""
+    probs_a, probs_b, note = comparable_probs(probs_a, probs_b)
+    labels = None if label_rows is None else TrackTable.from_rows(label_rows)
+    comparison = compare(TrackTable.from_rows(rows_a), TrackTable.from_rows(rows_b), num_frames=int(num_frames),
+                         labels=labels, probs_a=probs_a, probs_b=probs_b, names=tuple(names),
+                         labels_name=labels_name)
+    return ComparisonResult(comparison=comparison, note=note)
+
+
+def comparable_probs(probs_a, probs_b):
+    """(probs_a, probs_b, note): both None, with the reason, when the runs' action classes differ."""
     if probs_a is not None and probs_b is not None and probs_a.shape[1] and probs_b.shape[1] \
             and probs_a.shape[1] != probs_b.shape[1]:
-        probs_a = probs_b = None
-        note = "the runs have different action classes: no action comparison"
-    labels = None if label_rows is None else TrackTable.from_rows(label_rows)
-    table_a, table_b = TrackTable.from_rows(rows_a), TrackTable.from_rows(rows_b)
-    comparison = compare(table_a, table_b, num_frames=int(num_frames), labels=labels, probs_a=probs_a,
-                         probs_b=probs_b, names=tuple(names), labels_name=labels_name)
+        return None, None, "the runs have different action classes: no action comparison"
+    return probs_a, probs_b, ""
+
+
+def comparison_table(*, rows_a: np.ndarray, rows_b: np.ndarray, probs_a: np.ndarray | None,
+                     probs_b: np.ndarray | None, num_frames: int, names: tuple[str, str],
+                     records: dict | None = None, **_comparison_inputs) -> list[dict]:
+    """The metrics table (a second job: full CLEAR/Identity/HOTA takes longer than the diff on long runs).
+    With labels, ``records`` holds the exported files' MOT records ({"gt": gt records, "items": [(name,
+    results records), ...]}) and each item is scored as ``stv eval`` scores those files; without, the runs'
+    agreement (A scored with B as the reference), as ``stv compare`` does."""
+    from engine.compare import TrackTable
+    from engine.compare.table import agreement_table, labelled_table
+
     if records is not None:
-        table = labelled_table(records["items"], records["gt"], num_frames=int(num_frames))
-    else:
-        table = agreement_table((names[0], table_a), (names[1], table_b), num_frames=int(num_frames),
-                                probs_a=probs_a, probs_b=probs_b)
-    return ComparisonResult(comparison=comparison, table=table, note=note)
+        return labelled_table(records["items"], records["gt"], num_frames=int(num_frames))
+    probs_a, probs_b, _note = comparable_probs(probs_a, probs_b)
+    return agreement_table((names[0], TrackTable.from_rows(rows_a)), (names[1], TrackTable.from_rows(rows_b)),
+                           num_frames=int(num_frames), probs_a=probs_a, probs_b=probs_b)

@@ -69,7 +69,7 @@ def wait_for_comparison(window, *, timeout_s: float) -> str | None:
     reason: list[str] = []
 
     def poll() -> None:
-        if compare.comparison is not None:
+        if compare.comparison is not None and not compare.computing():  # the table too
             loop.quit()
         elif not compare.active:
             reason.append("the comparison ended (see the error above)")

@@ -17,7 +17,8 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from stviewer.compare.analysis import COLUMNS_TO_TRACKS, ComparisonResult, FrameDiff, compare_runs, frame_diff
+from stviewer.compare.analysis import (COLUMNS_TO_TRACKS, ComparisonResult, FrameDiff, compare_runs,
+                                       comparison_table, frame_diff)
 from stviewer.compare.jobs import Job
 from stviewer.compare.run_queue import RunQueue, run_of_model
 from stviewer.compare.sources import RowsRunData, SourceSpec, compared_rows, results_records
@@ -34,6 +35,7 @@ class CompareSession(QObject):
     activeChanged = Signal(bool)
     runsChanged = Signal()  # run_a / run_b / labels were (re)loaded or dropped
     comparisonChanged = Signal()  # a new whole-run comparison (or None)
+    tableChanged = Signal()  # the metrics table (computed after the comparison: it takes longer)
     modeChanged = Signal(str)
     status = Signal(str)
     error = Signal(str, str)
@@ -60,7 +62,8 @@ class CompareSession(QObject):
         self.queue = RunQueue(session, self)
         self.queue.finished.connect(self._on_queue_finished)
         self.queue.progressed.connect(lambda model: self.status.emit(f"Comparison: computing the run of {model}…"))
-        self._job: Job | None = None
+        self._job: Job | None = None  # the comparison job, then the table job
+        self._inputs: dict = {}
         # the label set being edited, when it is the named one (unsaved edits included); set by the window
         self.live_label_set: Callable[[str], object | None] = lambda _name: None
         state.videoChanged.connect(self._on_video)
@@ -178,6 +181,7 @@ class CompareSession(QObject):
             pane.set_run(run)
         self.runsChanged.emit()
         self.comparisonChanged.emit()
+        self.tableChanged.emit()
 
     def _on_queue_finished(self, ok: bool, reason: str) -> None:
         if not self.active:
@@ -217,6 +221,7 @@ class CompareSession(QObject):
                     label_rows=None if labels is None else compared_rows(labels),
                     num_frames=self.state.num_frames, names=(run_a.name, run_b.name),
                     labels_name=None if labels is None else labels.name)
+        self._inputs = args
         self.status.emit("Comparison: matching the runs…")
         job = Job(lambda: compare_runs(**args), parent=self)
         job.succeeded.connect(lambda comparison: self._on_comparison(job, comparison))
@@ -229,11 +234,28 @@ class CompareSession(QObject):
             return  # an older job's late result
         self._finish_job()
         comparison = result.comparison
-        self.comparison, self.table, self.note = comparison, list(result.table), result.note
+        self.comparison, self.note = comparison, result.note
         self.status.emit(f"Comparison ready: {len(comparison.disagreement_frames)} frames where "
                          f"{comparison.names[0]} and {comparison.names[1]} disagree"
-                         + (f" ({result.note})" if result.note else ""))
+                         + (f" ({result.note})" if result.note else "") + "; scoring the table…")
         self.comparisonChanged.emit()
+        self._start_table_job()
+
+    def _start_table_job(self) -> None:
+        args = self._inputs
+        job = Job(lambda: comparison_table(**args), parent=self)
+        job.succeeded.connect(lambda table: self._on_table(job, table))
+        job.failed.connect(lambda reason: self._on_job_failed(job, reason))
+        self._job = job
+        job.start(threaded=self.threaded)
+
+    def _on_table(self, job, table: list) -> None:
+        if job is not self._job:
+            return
+        self._finish_job()
+        self.table = list(table)
+        self.status.emit(f"Comparison table ready ({len(self.table)} rows)")
+        self.tableChanged.emit()
 
     def _on_job_failed(self, job, reason: str) -> None:
         if job is not self._job:

@@ -39,16 +39,17 @@ class CompareTable(QWidget):
         box.addWidget(self.caption)
         box.addWidget(self.table, 1)
         compare_session.comparisonChanged.connect(self.refresh)
+        compare_session.tableChanged.connect(self.refresh)
         self.refresh()
 
     def rows(self) -> list[dict]:
         """One dict per compared item: "name" and the METRICS keys."""
-        return list(self._compare.table) if self._compare.comparison is not None else []
+        return list(self._compare.table)
 
     def refresh(self) -> None:
         c = self._compare.comparison
         items = self.rows()
-        if c is None:
+        if c is None or (not items and self._compare.computing()):
             self.caption.setText("computing…" if self._compare.computing() else "")
         elif c.labels_name:
             self.caption.setText(f"A = <b>{c.names[0]}</b>, B = <b>{c.names[1]}</b>, each against label set "

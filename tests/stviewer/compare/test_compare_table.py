@@ -47,7 +47,7 @@ def test_table_equals_stv_eval_on_exported_files(make_window, qtbot, clip, tmp_p
     w.compare_ui.session.threaded = False
     w.open_path(clip)
     w.compare_ui.compare("run:A", "run:B", labels="gt")
-    qtbot.waitUntil(lambda: w.compare_ui.session.comparison is not None)
+    qtbot.waitUntil(lambda: w.compare_ui.session.table != [])  # the table follows the comparison
     table = w.compare_ui.session.table
     assert [row["name"] for row in table] == ["A", "B"]
     for row in table:
@@ -67,7 +67,7 @@ def test_table_without_labels_shows_agreement(make_window, qtbot, clip):
     w.compare_ui.session.threaded = False
     w.open_path(clip)
     w.compare_ui.compare("run:A", "run:B")
-    qtbot.waitUntil(lambda: w.compare_ui.session.comparison is not None)
+    qtbot.waitUntil(lambda: w.compare_ui.session.table != [])
     (row,) = w.compare_ui.session.table
     # boxes: A has 80, B 80 - 5 + 3; matched 75
     assert row["box_agreement"] == pytest.approx(75 / (75 + 5 + 3))
