@@ -64,6 +64,7 @@ class CompareSession(QObject):
         self.queue.progressed.connect(lambda model: self.status.emit(f"Comparison: computing the run of {model}…"))
         self._job: Job | None = None  # the comparison job, then the table job
         self._inputs: dict = {}
+        self._abandoned: list[Job] = []
         # the label set being edited, when it is the named one (unsaved edits included); set by the window
         self.live_label_set: Callable[[str], object | None] = lambda _name: None
         state.videoChanged.connect(self._on_video)
@@ -269,12 +270,22 @@ class CompareSession(QObject):
             job.wait()
 
     def _cancel_job(self) -> None:
+        """Drop the running job's result without waiting for it (a long table must not freeze the window);
+        it only holds arrays copied for it, and ``wait_for_jobs`` joins it before the video closes."""
         job, self._job = self._job, None
-        if job is not None:
-            job.wait()  # the engine's comparison is bounded (seconds); its result is dropped
+        if job is not None and job.is_running():
+            self._abandoned.append(job)
+        self._abandoned = [j for j in self._abandoned if j.is_running()]
+
+    def wait_for_jobs(self) -> None:
+        """Join every job still running (the current and the abandoned ones)."""
+        for job in self._abandoned + ([self._job] if self._job is not None else []):
+            job.wait()
+        self._abandoned = []
 
     def close(self) -> None:
         self.stop()
+        self.wait_for_jobs()
 
     # ---- navigation --------------------------------------------------------------------------------
     def next_disagreement(self) -> int | None:
@@ -299,8 +310,9 @@ class CompareSession(QObject):
         for pane in self.pane_states:
             if pane.video is not video:
                 pane.set_video(video)
-        if video is None and self.active:
+        if video is None:
             self.stop()
+            self.wait_for_jobs()  # no thread outlives the video the comparison was of
         self._sync_overlays()
         self._on_frame(self.state.frame)
 
