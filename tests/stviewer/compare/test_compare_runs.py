@@ -163,3 +163,21 @@ def test_compare_arguments(checkpoints):
         compare_specs(parser.parse_args(["--compare", "no/such.pt"]))
     with pytest.raises(ValueError, match="needs a name"):
         SourceSpec.parse("run:")
+
+
+def test_dialog_offers_runs_label_sets_and_checkpoints(make_window, clip, checkpoints):
+    from stviewer.compare.dialog import CompareDialog
+    from stviewer.compare.sources import SourceSpec
+
+    write_pair(clip)
+    w = make_window()
+    w.open_path(clip)
+    dialog = CompareDialog(w.session, parent=w)
+    offered = [dialog.combo_a.itemData(i) for i in range(dialog.combo_a.count())]
+    assert offered == [SourceSpec("run", "A"), SourceSpec("run", "B"), SourceSpec("labels", "gt"),
+                       SourceSpec("model", "demo")]
+    assert "checkpoint sha-a" in dialog.combo_a.itemText(0)
+    dialog.add_checkpoint(dialog.combo_b, str(checkpoints[1]))
+    dialog.labels_combo.setCurrentIndex(dialog.labels_combo.findData("gt"))
+    assert dialog.selection() == (SourceSpec("run", "A"), SourceSpec("model", str(checkpoints[1])), "gt")
+    dialog.close()
