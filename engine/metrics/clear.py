@@ -46,35 +46,142 @@ class ClearFrameMatch:
     resumed: np.ndarray
 
 
+@dataclass(frozen=True)
+class ClearMatches:
+    """CLEAR's matches of a whole sequence, one entry per matched pair, ordered by timestep then gt row
+    (the fields of :class:`ClearFrameMatch`, flat): step (M,) timestep; row/col (M,) index that timestep's
+    gt_ids/tracker_ids; gt_id/tracker_id (M,) int64; similarity (M,) IoU; previous_tracker_id (M,) float
+    (NaN: never matched before); switched (M,) bool; resumed (M,) bool."""
+
+    step: np.ndarray
+    row: np.ndarray
+    col: np.ndarray
+    gt_id: np.ndarray
+    tracker_id: np.ndarray
+    similarity: np.ndarray
+    previous_tracker_id: np.ndarray
+    switched: np.ndarray
+    resumed: np.ndarray
+
+
+def clear_matches(data: SequenceData, *, threshold: float = 0.5) -> ClearMatches:
+    """CLEAR's matching over the sequence, the one definition behind :func:`clear_metrics`,
+    :func:`clear_frame_matches` and :func:`id_switch_events` (so listed ID switches equal IDSW).
+
+    The per-frame Hungarian depends on the previous frame's matches only through which pairs it
+    prefers (the 1000 bonus); a frame where every gt and every tracker box has at most one partner with
+    IoU >= threshold has one optimum whatever that state is (all those pairs), so such frames are
+    matched at once and only frames with competing pairs run the Hungarian, in time order."""
+    ng = data.num_gt_ids
+    int_parts = {name: [] for name in ("step", "row", "col")}
+    both = [blk for blk in data.blocks() if blk.similarity.size]
+    both_steps = np.sort(np.concatenate([blk.timesteps for blk in both])) if both else np.zeros(0, np.int64)
+    contested_parts = []
+    simple = threshold - EPS > EPS  # a pair below threshold can never be matched (else: always Hungarian)
+    for blk in both:
+        candidate = blk.similarity >= threshold - EPS
+        if simple:
+            contested = (candidate.sum(2).max(1) > 1) | (candidate.sum(1).max(1) > 1)
+        else:
+            contested = np.ones(len(blk.timesteps), bool)
+        b, i, j = np.nonzero(candidate & ~contested[:, None, None])
+        int_parts["step"].append(blk.timesteps[b])
+        int_parts["row"].append(i)
+        int_parts["col"].append(j)
+        contested_parts.append(blk.timesteps[contested])
+    step, row, col = (np.concatenate(int_parts[k]).astype(np.int64) if both else np.zeros(0, np.int64)
+                      for k in ("step", "row", "col"))
+    contested = np.sort(np.concatenate(contested_parts)) if both else np.zeros(0, np.int64)
+
+    if len(contested):
+        # the frames that need the Hungarian, each after the one before it (whose matches it prefers)
+        order = np.argsort(step, kind="stable")
+        step, row, col = step[order], row[order], col[order]
+        previous_step = np.full(len(data.gt_ids), -1, np.int64)
+        previous_step[both_steps[1:]] = both_steps[:-1]
+        solved: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        new_step, new_row, new_col = [], [], []
+        for t in contested.tolist():
+            gt_ids_t, tracker_ids_t = data.gt_ids[t], data.tracker_ids[t]
+            similarity = data.similarity_scores[t]
+            prev_timestep_tracker_id = np.full(ng, np.nan)
+            p = int(previous_step[t])
+            if p >= 0:
+                if p in solved:
+                    p_rows, p_cols = solved[p]
+                else:
+                    lo, hi = np.searchsorted(step, [p, p + 1])
+                    p_rows, p_cols = row[lo:hi], col[lo:hi]
+                prev_timestep_tracker_id[data.gt_ids[p][p_rows]] = data.tracker_ids[p][p_cols]
+            continues = tracker_ids_t[None, :] == prev_timestep_tracker_id[gt_ids_t[:, None]]
+            score_mat = 1000 * continues + similarity
+            score_mat[similarity < threshold - EPS] = 0
+            rows, cols = linear_sum_assignment(-score_mat)
+            matched = score_mat[rows, cols] > 0 + EPS
+            solved[t] = rows[matched], cols[matched]
+            new_step.append(np.full(int(matched.sum()), t, np.int64))
+            new_row.append(rows[matched])
+            new_col.append(cols[matched])
+        step = np.concatenate([step, *new_step])
+        row = np.concatenate([row, *new_row]).astype(np.int64)
+        col = np.concatenate([col, *new_col]).astype(np.int64)
+    order = np.lexsort((row, step))
+    step, row, col = step[order], row[order], col[order]
+
+    gt_offsets = np.concatenate([[0], np.cumsum([len(x) for x in data.gt_ids])]).astype(np.int64)
+    tr_offsets = np.concatenate([[0], np.cumsum([len(x) for x in data.tracker_ids])]).astype(np.int64)
+    all_gt = np.concatenate(data.gt_ids) if data.gt_ids else np.zeros(0, np.int64)
+    all_tr = np.concatenate(data.tracker_ids) if data.tracker_ids else np.zeros(0, np.int64)
+    gt_id = all_gt[gt_offsets[step] + row].astype(np.int64)
+    tracker_id = all_tr[tr_offsets[step] + col].astype(np.int64)
+    similarity = _gather_similarity(data, step, row, col)
+
+    # each gt's matches in time order: the one before says what it was last matched to
+    by_gt = np.lexsort((step, gt_id))
+    same = np.zeros(len(by_gt), bool)
+    same[1:] = gt_id[by_gt[1:]] == gt_id[by_gt[:-1]]
+    previous = np.full(len(by_gt), np.nan)
+    previous[1:][same[1:]] = tracker_id[by_gt[:-1]][same[1:]]
+    previous_step_of_match = np.full(len(by_gt), -2, np.int64)
+    previous_step_of_match[1:][same[1:]] = step[by_gt[:-1]][same[1:]]
+    # TrackEval's "previous timestep" is the last one with both gt and tracker boxes
+    last_both = np.full(len(data.gt_ids), -1, np.int64)
+    last_both[both_steps[1:]] = both_steps[:-1]
+    previous_tracker_id = np.empty(len(by_gt))
+    previous_tracker_id[by_gt] = previous
+    resumed = np.empty(len(by_gt), bool)
+    resumed[by_gt] = previous_step_of_match != last_both[step[by_gt]]
+    switched = ~np.isnan(previous_tracker_id) & (tracker_id != previous_tracker_id)
+    return ClearMatches(step=step, row=row, col=col, gt_id=gt_id, tracker_id=tracker_id, similarity=similarity,
+                        previous_tracker_id=previous_tracker_id, switched=switched, resumed=resumed)
+
+
+def _gather_similarity(data: SequenceData, step: np.ndarray, row: np.ndarray, col: np.ndarray) -> np.ndarray:
+    """(M,) IoU of the matched pairs, read from the frame blocks."""
+    blocks = data.blocks()
+    block_of = np.full(len(data.similarity_scores), -1, np.int64)
+    position = np.zeros(len(data.similarity_scores), np.int64)
+    for index, blk in enumerate(blocks):
+        block_of[blk.timesteps] = index
+        position[blk.timesteps] = np.arange(len(blk.timesteps))
+    out = np.empty(len(step))
+    which = block_of[step]
+    order = np.argsort(which, kind="stable")
+    cuts = np.flatnonzero(np.diff(which[order])) + 1
+    for part in np.split(order, cuts) if len(order) else []:
+        out[part] = blocks[which[part[0]]].similarity[position[step[part]], row[part], col[part]]
+    return out
+
+
 def clear_frame_matches(data: SequenceData, *, threshold: float = 0.5) -> Iterator[ClearFrameMatch]:
-    """CLEAR's per-timestep matching, the one definition used by :func:`clear_metrics` and by
-    :func:`id_switch_events` (so listed ID switches always equal the IDSW count)."""
-    n = data.num_gt_ids
-    prev_tracker_id = np.full(n, np.nan)  # last tracker id each gt was matched to (for IDSW)
-    prev_timestep_tracker_id = np.full(n, np.nan)  # match in the previous frame only (for matching)
-    empty_int = np.zeros(0, np.intp)
+    """:func:`clear_matches` one timestep at a time (every timestep, also those with nothing to match)."""
+    m = clear_matches(data, threshold=threshold)
+    bounds = np.searchsorted(m.step, np.arange(len(data.gt_ids) + 1))
     for t, (gt_ids_t, tracker_ids_t, similarity) in enumerate(
             zip(data.gt_ids, data.tracker_ids, data.similarity_scores)):
-        if len(gt_ids_t) == 0 or len(tracker_ids_t) == 0:
-            yield ClearFrameMatch(t, gt_ids_t, tracker_ids_t, similarity, empty_int, empty_int,
-                                  np.zeros(0), np.zeros(0, bool), np.zeros(0, bool))
-            continue
-        continues = tracker_ids_t[None, :] == prev_timestep_tracker_id[gt_ids_t[:, None]]
-        score_mat = 1000 * continues + similarity
-        score_mat[similarity < threshold - EPS] = 0
-        rows, cols = linear_sum_assignment(-score_mat)
-        matched = score_mat[rows, cols] > 0 + EPS
-        rows, cols = rows[matched], cols[matched]
-        matched_gt = gt_ids_t[rows]
-        matched_tr = tracker_ids_t[cols]
-
-        prev_matched = prev_tracker_id[matched_gt]
-        switched = ~np.isnan(prev_matched) & (matched_tr != prev_matched)
-        resumed = np.isnan(prev_timestep_tracker_id[matched_gt])
-        prev_tracker_id[matched_gt] = matched_tr
-        prev_timestep_tracker_id[:] = np.nan
-        prev_timestep_tracker_id[matched_gt] = matched_tr
-        yield ClearFrameMatch(t, gt_ids_t, tracker_ids_t, similarity, rows, cols, prev_matched, switched, resumed)
+        k = slice(bounds[t], bounds[t + 1])
+        yield ClearFrameMatch(t, gt_ids_t, tracker_ids_t, similarity, m.row[k].astype(np.intp),
+                              m.col[k].astype(np.intp), m.previous_tracker_id[k], m.switched[k], m.resumed[k])
 
 
 @dataclass(frozen=True)
@@ -96,19 +203,10 @@ class IDSwitchEvents:
 
 def id_switch_events(data: SequenceData, *, threshold: float = 0.5) -> IDSwitchEvents:
     """Every ID switch that :func:`clear_metrics` counts as IDSW (``len(events) == IDSW``)."""
-    frames, gts, prevs, news = [], [], [], []
-    for frame in clear_frame_matches(data, threshold=threshold):
-        if frame.switched.any():
-            k = frame.switched
-            frames.append(np.full(int(k.sum()), frame.frame, np.int64))
-            gts.append(frame.gt_ids[frame.rows[k]])
-            prevs.append(frame.previous_tracker_id[k].astype(np.int64))
-            news.append(frame.tracker_ids[frame.cols[k]])
-
-    def cat(parts: list[np.ndarray]) -> np.ndarray:
-        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
-
-    return IDSwitchEvents(frame=cat(frames), gt_id=cat(gts), previous_tracker_id=cat(prevs), tracker_id=cat(news))
+    m = clear_matches(data, threshold=threshold)
+    k = m.switched
+    return IDSwitchEvents(frame=m.step[k].astype(np.int64), gt_id=m.gt_id[k], previous_tracker_id=
+                          m.previous_tracker_id[k].astype(np.int64), tracker_id=m.tracker_id[k])
 
 
 def clear_metrics(data: SequenceData, *, threshold: float = 0.5) -> dict[str, float]:
@@ -125,21 +223,15 @@ def clear_metrics(data: SequenceData, *, threshold: float = 0.5) -> dict[str, fl
         return res
 
     n = data.num_gt_ids
-    gt_id_count = np.zeros(n)
-    gt_matched_count = np.zeros(n)
-    gt_frag_count = np.zeros(n)
-    for frame in clear_frame_matches(data, threshold=threshold):
-        matched_gt = frame.gt_ids[frame.rows]
-        res["IDSW"] += int(np.count_nonzero(frame.switched))
-        gt_id_count[frame.gt_ids] += 1
-        gt_matched_count[matched_gt] += 1
-        gt_frag_count[matched_gt] += frame.resumed
-        num_matches = len(matched_gt)
-        res["CLR_TP"] += num_matches
-        res["CLR_FN"] += len(frame.gt_ids) - num_matches
-        res["CLR_FP"] += len(frame.tracker_ids) - num_matches
-        if num_matches:
-            res["MOTP_sum"] += float(frame.similarity[frame.rows, frame.cols].sum())
+    m = clear_matches(data, threshold=threshold)
+    gt_id_count = np.bincount(np.concatenate(data.gt_ids), minlength=n)
+    gt_matched_count = np.bincount(m.gt_id, minlength=n)
+    gt_frag_count = np.bincount(m.gt_id, weights=m.resumed, minlength=n)
+    res["IDSW"] = int(np.count_nonzero(m.switched))
+    res["CLR_TP"] = len(m.step)
+    res["CLR_FN"] = data.num_gt_dets - len(m.step)
+    res["CLR_FP"] = data.num_tracker_dets - len(m.step)
+    res["MOTP_sum"] = _motp_sum(m)
 
     present = gt_id_count > 0
     tracked_ratio = gt_matched_count[present] / gt_id_count[present]
@@ -149,6 +241,21 @@ def clear_metrics(data: SequenceData, *, threshold: float = 0.5) -> dict[str, fl
     res["Frag"] = int(np.sum(gt_frag_count[gt_frag_count > 0] - 1))
     res["CLR_Frames"] = data.num_timesteps
     return finalize_clear(res)
+
+
+def _motp_sum(m: ClearMatches) -> float:
+    """Sum of the matched IoUs rounded as TrackEval's ``MOTP_sum += np.sum(frame's matched IoUs)``: numpy's
+    sum within a frame (rows of one length summed together, as numpy sums each), then frames in order."""
+    if not len(m.step):
+        return 0
+    cuts = np.flatnonzero(np.diff(m.step)) + 1
+    starts = np.concatenate([[0], cuts])
+    lengths = np.diff(np.append(starts, len(m.step)))
+    per_frame = np.empty(len(starts))
+    for length in np.unique(lengths).tolist():
+        which = np.flatnonzero(lengths == length)
+        per_frame[which] = m.similarity[starts[which][:, None] + np.arange(length)].sum(axis=1)
+    return float(np.cumsum(per_frame)[-1])  # cumsum adds left to right, as the per-frame +=
 
 
 def combine_clear(per_sequence: list[dict[str, float]]) -> dict[str, float]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from engine.metrics.mot_data import SequenceData
 
@@ -35,34 +37,45 @@ def identity_assignment(data: SequenceData, *, threshold: float = 0.5) -> np.nda
 
 
 def _solve(data: SequenceData, threshold: float) -> tuple[dict[str, int], np.ndarray]:
+    """TrackEval's assignment minimises IDFN + IDFP over a (ng + nt)^2 matrix with "unmatched" dummies.
+    Its cost is sum(gt counts) + sum(tracker counts) - 2 * (overlap frames of the matched real pairs), so
+    the optimum is the maximum-weight matching of gt ids to tracker ids on their overlap frame counts: a
+    sparse problem, solved per connected group of overlapping ids. Its value (IDTP, hence IDFN and IDFP,
+    integers) is TrackEval's exactly; among equally good assignments another may be returned."""
     res: dict[str, int] = {}
     ng, nt = data.num_gt_ids, data.num_tracker_ids
-    potential = np.zeros((ng, nt))
-    gt_id_count = np.zeros(ng)
-    tracker_id_count = np.zeros(nt)
-    for gt_ids_t, tracker_ids_t, similarity in zip(data.gt_ids, data.tracker_ids, data.similarity_scores):
-        g, r = np.nonzero(similarity >= threshold)
-        np.add.at(potential, (gt_ids_t[g], tracker_ids_t[r]), 1)
-        gt_id_count[gt_ids_t] += 1
-        tracker_id_count[tracker_ids_t] += 1
-
-    fp_mat = np.zeros((ng + nt, ng + nt))
-    fn_mat = np.zeros((ng + nt, ng + nt))
-    fp_mat[ng:, :nt] = 1e10
-    fn_mat[:ng, nt:] = 1e10
-    fn_mat[:ng, :nt] = gt_id_count[:, None]
-    fn_mat[np.arange(ng), nt + np.arange(ng)] = gt_id_count
-    fp_mat[:ng, :nt] = tracker_id_count[None, :]
-    fp_mat[ng + np.arange(nt), np.arange(nt)] = tracker_id_count
-    fn_mat[:ng, :nt] -= potential
-    fp_mat[:ng, :nt] -= potential
-    rows, cols = linear_sum_assignment(fn_mat + fp_mat)
-    res["IDFN"] = int(fn_mat[rows, cols].sum())
-    res["IDFP"] = int(fp_mat[rows, cols].sum())
-    res["IDTP"] = int(gt_id_count.sum() - res["IDFN"])
+    gt_id_count = np.bincount(np.concatenate(data.gt_ids), minlength=ng)
+    tracker_id_count = np.bincount(np.concatenate(data.tracker_ids), minlength=nt)
+    key_parts = []
+    for blk in data.blocks():
+        b, i, j = np.nonzero(blk.similarity >= threshold)
+        key_parts.append(blk.gt_ids[b, i] * nt + blk.tracker_ids[b, j])
+    keys, potential = np.unique(np.concatenate(key_parts) if key_parts else np.zeros(0, np.int64),
+                                return_counts=True)
+    pair_gt, pair_tr = keys // nt, keys % nt
+    graph = coo_matrix((np.ones(len(keys)), (pair_gt, ng + pair_tr)), shape=(ng + nt, ng + nt))
+    _, component = connected_components(graph, directed=False)
     assigned = np.full(ng, -1, np.int64)
-    real = (rows < ng) & (cols < nt)
-    assigned[rows[real]] = cols[real]
+    pair_component = component[pair_gt]
+    order = np.argsort(pair_component, kind="stable")
+    cuts = np.flatnonzero(np.diff(pair_component[order])) + 1
+    idtp = 0
+    for group in np.split(order, cuts) if len(order) else []:
+        if len(group) == 1:  # one gt id and one tracker id overlapping only each other
+            assigned[pair_gt[group]] = pair_tr[group]
+            idtp += int(potential[group[0]])
+            continue
+        gts, g_local = np.unique(pair_gt[group], return_inverse=True)
+        trs, t_local = np.unique(pair_tr[group], return_inverse=True)
+        weights = np.zeros((len(gts), len(trs)), np.int64)
+        weights[g_local.reshape(-1), t_local.reshape(-1)] = potential[group]
+        rows, cols = linear_sum_assignment(weights, maximize=True)
+        real = weights[rows, cols] > 0
+        assigned[gts[rows[real]]] = trs[cols[real]]
+        idtp += int(weights[rows, cols].sum())
+    res["IDTP"] = idtp
+    res["IDFN"] = int(gt_id_count.sum()) - idtp
+    res["IDFP"] = int(tracker_id_count.sum()) - idtp
     return res, assigned
 
 
