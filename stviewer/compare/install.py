@@ -86,7 +86,8 @@ class CompareUI:
         self.previous_action = QAction("&Previous disagreement", w, shortcut=QKeySequence(PREVIOUS_KEY))
         self.previous_action.triggered.connect(self.session.previous_disagreement)
         for action in (self.next_action, self.previous_action):
-            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+            # the main window's (not a dialog's: "[" typed into a dialog is text)
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             menu.addAction(action)
         self.session.modeChanged.connect(self._sync_menu)
         self._sync_menu()
