@@ -165,38 +165,40 @@ def ltwh_reproducing(xyxy: np.ndarray, *, dtype=np.float64) -> np.ndarray:
     for axis in (0, 1):  # x: left/width; y: top/height
         lo, hi = target[:, axis], target[:, axis + 2]
         # the near corner first: its reconstruction (left - 1) is what the far corner adds the size to
-        start = _shortest_where(exact[:, axis], lambda c: (c - 1.0).astype(dtype) == lo)
+        start = _shortest_where(exact[:, axis], lambda i, c: (c - 1.0).astype(dtype) == lo[i])
         out[:, axis] = start
         near = start - 1.0
         size = xyxy[:, axis + 2] - near  # exact size from the reconstructed near corner
-        out[:, axis + 2] = _shortest_where(size, lambda c: (near + c).astype(dtype) == hi)
+        out[:, axis + 2] = _shortest_where(size, lambda i, c: (near[i] + c).astype(dtype) == hi[i])
     return out
 
 
 def _shortest_where(values: np.ndarray, ok) -> np.ndarray:
-    """Per element, the first of round(values, 0..17) for which ``ok(candidates)`` holds, else the value."""
+    """Per element, the first of round(values, 0..17) for which ``ok(indices, candidates)`` holds (the
+    candidates for ``values[indices]``), else the value. Each round only tries the elements not yet
+    settled (element-wise operations: the same result as trying them all)."""
     out = values.copy()
-    todo = np.isfinite(values)
+    todo = np.flatnonzero(np.isfinite(values))
     for decimals in range(18):
-        if not todo.any():
+        if not todo.size:
             break
         with np.errstate(over="ignore", invalid="ignore"):
-            candidate = np.where(todo, np.round(values, decimals), values)
-            good = todo & ok(candidate)
-        out[good] = candidate[good]
-        todo &= ~good
+            candidate = np.round(values[todo], decimals)
+            good = ok(todo, candidate)
+        out[todo[good]] = candidate[good]
+        todo = todo[~good]
     # No short decimal: the value itself or a neighbour a few ulps away (a sum rounds; some neighbour
     # lands exactly). If none does (e.g. x1 = 1/3 cannot survive left = x1 + 1), the exact value stays.
     for steps in (0, 1, -1, 2, -2):
-        if not todo.any():
+        if not todo.size:
             break
-        candidate = values.copy()
+        candidate = values[todo]
         for _ in range(abs(steps)):
             candidate = np.nextafter(candidate, np.inf if steps > 0 else -np.inf)
         with np.errstate(over="ignore", invalid="ignore"):
-            good = todo & ok(candidate)
-        out[good] = candidate[good]
-        todo &= ~good
+            good = ok(todo, candidate)
+        out[todo[good]] = candidate[good]
+        todo = todo[~good]
     return out
 
 
