@@ -119,18 +119,16 @@ def _run_single(args: argparse.Namespace) -> int:
 
 
 def export_mot(cache_path: Path, run_name: str, mot_path: Path) -> int:
-    """Write a run's tracks as MOTChallenge results (1-based frames and pixels)."""
-    import numpy as np
-
+    """Write a run's tracks as MOTChallenge results (1-based frames and pixels): the rows and text
+    ``stv export --run`` writes (the cache's float32 as shortest decimals, 340.829 not 340.82899475097656)."""
     from engine.cache import ResultsCache
-    from engine.io.mot import write_results
+    from engine.io.export import run_results_records
+    from engine.io.mot import write_mot
 
     with ResultsCache.open(cache_path, mode="r") as cache:
-        rows = cache.run(run_name).track_rows()  # (N, 7) [frame, id, x1, y1, x2, y2, score]
-    rows = np.asarray(rows, dtype=np.float64).reshape(-1, 7)
-    write_results(mot_path, frame_indices=rows[:, 0].astype(np.int64), track_ids=rows[:, 1].astype(np.int64),
-                  boxes_xyxy=rows[:, 2:6], scores=rows[:, 6])
-    return len(rows)
+        records = run_results_records(cache.run(run_name))
+    write_mot(mot_path, records)
+    return len(records)
 
 
 def _run_collection(args: argparse.Namespace) -> int:
