@@ -148,6 +148,21 @@ class ReviewQueue(QObject):
         if after:
             self.go_to(after[0])
 
+    def why_not(self, index: int) -> str | None:
+        """Why item ``index``'s proposal cannot apply to the label set being edited now (e.g. an earlier
+        accepted merge took its track), or None when it can (or there is no set or proposal yet)."""
+        editor = self._editor()
+        if not 0 <= index < len(self.entries) or editor is None or editor.labels is None:
+            return None
+        entry = self.entries[index]
+        if entry.make_change is None:
+            return None
+        try:
+            entry.make_change(editor.labels)  # pure: computes the Change, changes nothing
+        except (ValueError, KeyError, IndexError) as exc:
+            return str(exc).strip("'\"")
+        return None
+
     # ---- deciding ---------------------------------------------------------------------------------
     def accept(self) -> bool:
         """Enter: apply the current item's proposal through the undo stack (then go to the next pending)."""

@@ -141,6 +141,9 @@ class ReviewDock(QWidget):
             return
         e = q.entries[index]
         fix = f"<b>Enter</b>: {e.proposal}" if e.proposal else "nothing to apply: Enter marks it reviewed"
+        stale = q.why_not(index) if q.status[index] == PENDING else None
+        if stale:
+            fix = f"<span style='color:#ff9a7a'>{e.proposal}: no longer applies ({stale})</span>"
         self.detail.setText(f"<b>{index + 1}. {e.kind}</b> at frame {e.frame} (score {e.score:.2f}): {e.reason}"
                             f"<br>{fix} · {q.status[index]}")
 

@@ -97,6 +97,7 @@ def test_refused_proposal_leaves_everything_as_it_was(review, qtbot):
     queue.message.connect(messages.append)
     E.delete_track(editor.labels, track_id=13).apply(editor.labels)  # the proposal's track is gone
     queue.go_to(0)
+    assert "13" in queue.why_not(0) and "no longer applies" in dock.detail.text()
     assert not queue.accept()
     assert queue.status[0] == PENDING and editor.stack.count() == 0 and "13" in messages[0]
 
