@@ -164,3 +164,17 @@ def test_init_weights_fine_tunes_a_checkpoint_of_the_same_model(ucf, tmp_path, c
     assert code == 1
     err = capsys.readouterr().err
     assert "model.pt" in err and "embed_dim" in err
+
+
+def test_mot17_train_then_infer_and_eval_through_the_cli(tmp_path, capsys):
+    """MOT17's paper protocol on a tiny tree: stv train, stv infer --mot-out on the sequence, stv eval."""
+    root = write_mot17_tree(tmp_path, frames=12)
+    run = tmp_path / "run"
+    assert train(root, run) == 0, capsys.readouterr().err
+    sequence = root / "train" / "MOT17-02-FRCNN"
+    pred = tmp_path / "pred.txt"
+    assert main(["infer", str(sequence), "--model", str(run / "model.pt"), "--out", str(tmp_path / "x.h5"),
+                 "--mot-out", str(pred), "--device", "cpu"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["eval", "--gt", str(sequence / "gt" / "gt.txt"), "--pred", str(pred), "--json"]) == 0
+    assert "MOTA" in capsys.readouterr().out
