@@ -178,3 +178,16 @@ def test_mot17_train_then_infer_and_eval_through_the_cli(tmp_path, capsys):
     capsys.readouterr()
     assert main(["eval", "--gt", str(sequence / "gt" / "gt.txt"), "--pred", str(pred), "--json"]) == 0
     assert "MOTA" in capsys.readouterr().out
+
+
+def test_a_synthetic_benchmark_streams_with_stream(tmp_path, capsys):
+    from engine.data.synthetic import write_benchmark
+
+    root = tmp_path / "synthetic"
+    write_benchmark(root, clips=2, seed=4, num_frames=8, size=(64, 96))
+    out = tmp_path / "run"
+    assert train(root, out, "--stream", "--workers", "1") == 0, capsys.readouterr().err
+    assert not (out / "train_clips.pt").exists()
+    history = json.loads((out / "history.json").read_text())
+    assert history[0]["reid"] > 0 and history[0]["track_action"] > 0  # actor labels and identities streamed
+    assert trained_on(out)["synthetic"] and trained_on(out)["videos"] == 2
