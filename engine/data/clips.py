@@ -373,6 +373,26 @@ class MOTClipDataset(_WindowDataset):
 
 # --------------------------------------------------------------------------- one entry point
 
+MOT17_DETECTORS = ("-DPM", "-FRCNN", "-SDP")
+
+
+def one_per_sequence(sequences: Sequence[Any]) -> list[Any]:
+    """MOT17 ships every sequence three times, once per public detector (MOT17-02-DPM, -FRCNN, -SDP), with
+    the same images and ground truth: keep the first of each, so training does not see each one thrice."""
+    seen: set[str] = set()
+    kept = []
+    for seq in sequences:
+        base = seq.name
+        for suffix in MOT17_DETECTORS:
+            if base.upper().endswith(suffix):
+                base = base[: -len(suffix)]
+                break
+        if base not in seen:
+            seen.add(base)
+            kept.append(seq)
+    return kept
+
+
 def detect_layout(data: str | os.PathLike) -> str:
     """'synthetic', 'ucf101', 'hmdb51' or 'mot' for a data folder; ValueError naming it otherwise."""
     from engine.data import hmdb51, mot17, synthetic, ucf101
@@ -415,7 +435,7 @@ def open_clip_dataset(data: str | os.PathLike, *, clip_len: int, split: str = "t
     if layout == "mot":
         from engine.data.mot17 import load_mot17
 
-        sequences = load_mot17(data, split="train")  # MOT's test sequences have no ground truth
+        sequences = one_per_sequence(load_mot17(data, split="train"))  # MOT's test sequences have no gt
         return MOTClipDataset(sequences[:max_clips] if max_clips else sequences, **common), []
     list_split = "test" if split in ("test", "val") else "train"
     if layout == "ucf101":

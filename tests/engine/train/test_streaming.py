@@ -38,3 +38,17 @@ def test_mot_items_carry_tracking_targets_and_no_action_label(tmp_path):
     item = clips[1]
     assert item["label"].item() == NO_ACTION_LABEL and item["source"].item() == 0
     assert item["heatmap"].shape == (4, 1, 8, 8) and item["mask"].any()
+
+
+def test_mot17_detector_copies_of_a_sequence_count_once(tmp_path):
+    import shutil
+
+    root = write_mot17_tree(tmp_path, sequences=2, frames=8)
+    train = root / "train"
+    for copy in ("DPM", "SDP"):
+        shutil.copytree(train / "MOT17-02-FRCNN", train / f"MOT17-02-{copy}")
+        ini = train / f"MOT17-02-{copy}" / "seqinfo.ini"
+        ini.write_text(ini.read_text().replace("MOT17-02-FRCNN", f"MOT17-02-{copy}"))
+    config = get_config("tiny", **TINY_OVERRIDES)
+    clips = open_streaming_clips(root, config=config, fold=1, seed=0, max_clips=None)
+    assert sorted(s.name for s in clips.windows.sequences) == ["MOT17-02-DPM", "MOT17-04-FRCNN"]
