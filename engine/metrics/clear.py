@@ -76,11 +76,14 @@ def clear_matches(data: SequenceData, *, threshold: float = 0.5) -> ClearMatches
     int_parts = {name: [] for name in ("step", "row", "col")}
     both = [blk for blk in data.blocks() if blk.similarity.size]
     both_steps = np.sort(np.concatenate([blk.timesteps for blk in both])) if both else np.zeros(0, np.int64)
+    # TrackEval's "previous timestep" (its state) is the last one with both gt and tracker boxes
+    last_both = np.full(len(data.gt_ids), -1, np.int64)
+    last_both[both_steps[1:]] = both_steps[:-1]
     contested_parts = []
-    simple = threshold - EPS > EPS  # a pair below threshold can never be matched (else: always Hungarian)
+    simple = threshold - EPS > EPS  # else a zero-IoU pair may be matched on its bonus: Hungarian everywhere
     for blk in both:
         candidate = blk.similarity >= threshold - EPS
-        if simple:
+        if simple:  # contested: a box with two candidate partners
             contested = (candidate.sum(2).max(1) > 1) | (candidate.sum(1).max(1) > 1)
         else:
             contested = np.ones(len(blk.timesteps), bool)
@@ -97,15 +100,13 @@ def clear_matches(data: SequenceData, *, threshold: float = 0.5) -> ClearMatches
         # the frames that need the Hungarian, each after the one before it (whose matches it prefers)
         order = np.argsort(step, kind="stable")
         step, row, col = step[order], row[order], col[order]
-        previous_step = np.full(len(data.gt_ids), -1, np.int64)
-        previous_step[both_steps[1:]] = both_steps[:-1]
         solved: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         new_step, new_row, new_col = [], [], []
         for t in contested.tolist():
             gt_ids_t, tracker_ids_t = data.gt_ids[t], data.tracker_ids[t]
             similarity = data.similarity_scores[t]
             prev_timestep_tracker_id = np.full(ng, np.nan)
-            p = int(previous_step[t])
+            p = int(last_both[t])
             if p >= 0:
                 if p in solved:
                     p_rows, p_cols = solved[p]
@@ -144,12 +145,9 @@ def clear_matches(data: SequenceData, *, threshold: float = 0.5) -> ClearMatches
     previous[1:][same[1:]] = tracker_id[by_gt[:-1]][same[1:]]
     previous_step_of_match = np.full(len(by_gt), -2, np.int64)
     previous_step_of_match[1:][same[1:]] = step[by_gt[:-1]][same[1:]]
-    # TrackEval's "previous timestep" is the last one with both gt and tracker boxes
-    last_both = np.full(len(data.gt_ids), -1, np.int64)
-    last_both[both_steps[1:]] = both_steps[:-1]
     previous_tracker_id = np.empty(len(by_gt))
     previous_tracker_id[by_gt] = previous
-    resumed = np.empty(len(by_gt), bool)
+    resumed = np.empty(len(by_gt), bool)  # not matched in the previous timestep: a fragment starts
     resumed[by_gt] = previous_step_of_match != last_both[step[by_gt]]
     switched = ~np.isnan(previous_tracker_id) & (tracker_id != previous_tracker_id)
     return ClearMatches(step=step, row=row, col=col, gt_id=gt_id, tracker_id=tracker_id, similarity=similarity,
