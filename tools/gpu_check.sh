@@ -5,7 +5,8 @@
 #
 # Needs torch (CUDA) and triton; PyAV and PySide6 may be missing (nothing here decodes video with
 # PyAV or opens a window), the repo need not be pip-installed (PYTHONPATH is set to it). Steps, each
-# with its own time limit (the whole run stays under 8 minutes):
+# with its own time limit, cut to what is left of GPU_CHECK_BUDGET (default 470 s: the whole run stays
+# under 8 minutes; a step with under 10 s left is skipped and reported as such):
 #   env            torch / CUDA / GPU / triton versions
 #   ops_tests      tests/engine/ops with the Triton kernels compiled for the GPU (TRITON_INTERPRET=0)
 #   bench_kernel   stv bench kernel, float32 and bfloat16
@@ -22,6 +23,7 @@ cd "$(dirname "$0")/.."
 REPORT=${OUT:-./gpu-report}
 DEVICE=${GPU_CHECK_DEVICE:-cuda}
 PY=${PYTHON:-python}
+BUDGET=${GPU_CHECK_BUDGET:-470}
 mkdir -p "$REPORT"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export TRITON_INTERPRET=0   # compile the kernels for the GPU (tests/conftest.py would default to the interpreter)
@@ -51,6 +53,13 @@ failed=0
 step() {  # step NAME SECONDS COMMAND...: output to $REPORT/NAME.txt, status and figures to summary.txt
   local name=$1 limit=$2
   shift 2
+  local left=$((BUDGET - SECONDS))
+  if [ "$left" -lt 10 ]; then
+    failed=$((failed + 1))
+    echo "== $name: skipped (the ${BUDGET} s budget is spent): $*" >> "$REPORT/summary.txt"
+    return
+  fi
+  [ "$limit" -le "$left" ] || limit=$left
   local began=$SECONDS
   timeout "$limit" "$@" > "$REPORT/$name.txt" 2>&1
   local rc=$?

@@ -25,3 +25,13 @@ def test_gpu_check_script_in_cpu_smoke_mode(tmp_path):
         assert (report / f"{step}.txt").is_file()
     assert "frames/s" in summary and "passed" in summary and "first step" in summary
     assert "0 step(s) failed" in summary
+
+
+def test_gpu_check_stops_at_its_time_budget(tmp_path):
+    report = tmp_path / "report"
+    env = {**os.environ, "GPU_CHECK_DEVICE": "cpu", "OUT": str(report), "GPU_CHECK_BUDGET": "12",
+           "OPS_TESTS": "tests/engine/ops/test_validation.py"}
+    proc = subprocess.run(["bash", str(REPO / "tools" / "gpu_check.sh")], capture_output=True, text=True,
+                          timeout=120, env=env, cwd=tmp_path)
+    summary = (report / "summary.txt").read_text()
+    assert proc.returncode > 0 and "skipped (the 12 s budget is spent)" in summary
