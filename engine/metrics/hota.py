@@ -50,12 +50,12 @@ def hota_metrics(data: SequenceData) -> dict[str, np.ndarray | float]:
     frame_parts, key_parts, soft_parts, where_parts = [], [], [], []
     for blk in blocks:
         sim = blk.similarity
-        denom = sim.sum(1)[:, None, :] + sim.sum(2)[:, :, None] - sim  # TrackEval's column + row sums
+        column_sums, row_sums = sim.sum(1), sim.sum(2)  # as TrackEval's similarity.sum(0), .sum(1)
         b, i, j = np.nonzero(sim > 0)
         frame_parts.append(blk.timesteps[b])
         key_parts.append(blk.gt_ids[b, i] * nt + blk.tracker_ids[b, j])
-        d = denom[b, i, j]
         s = sim[b, i, j]
+        d = column_sums[b, j] + row_sums[b, i] - s  # TrackEval's denominator, at the overlapping pairs only
         soft = np.zeros_like(s)
         ok = d > 0 + EPS
         soft[ok] = s[ok] / d[ok]
@@ -79,11 +79,10 @@ def hota_metrics(data: SequenceData) -> dict[str, np.ndarray | float]:
     start = 0
     for blk, (b, i, j) in zip(blocks, where_parts):
         stop = start + len(b)
-        score = np.zeros_like(blk.similarity)
-        score[b, i, j] = global_alignment[inverse[start:stop]] * blk.similarity[b, i, j]
+        neg = np.full(blk.similarity.shape, -0.0)  # TrackEval's -score_mat, zeros included
+        neg[b, i, j] = -(global_alignment[inverse[start:stop]] * blk.similarity[b, i, j])
         start = stop
-        neg = -score
-        num_frames, g, n = score.shape
+        num_frames, g, n = neg.shape
         m = min(g, n)
         rows = np.empty((num_frames, m), np.intp)
         cols = np.empty((num_frames, m), np.intp)
