@@ -128,3 +128,19 @@ def test_an_id_twice_in_one_frame_is_refused():
     values = np.concatenate([pred.values, pred.values[:1]])
     with pytest.raises(ValueError, match="twice in frame"):
         build_sequence_data(gt, MOTRecords(values=values, kind="results"))
+
+
+def test_sequence_data_without_blocks_stacks_them_from_its_lists():
+    """SequenceData made from per-frame lists alone (no frame_blocks) scores the same."""
+    from dataclasses import replace
+
+    gt, pred = random_sequence(3)
+    data = build_sequence_data(gt, pred)
+    bare = replace(data, frame_blocks=None)
+    assert_same_metrics(hota_metrics(bare), hota_metrics(data))
+    assert_same_metrics(clear_metrics(bare), clear_metrics(data))
+    assert identity_metrics(bare) == identity_metrics(data)
+    for blk in bare.blocks():
+        for b, t in enumerate(blk.timesteps.tolist()):
+            assert np.array_equal(blk.similarity[b], data.similarity_scores[t])
+            assert np.array_equal(blk.gt_ids[b], data.gt_ids[t])
