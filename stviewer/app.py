@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="screenshot: wait until every frame has results, not just --frame")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for results (screenshot)")
     p.add_argument("--first-frame-report", action="store_true", help=argparse.SUPPRESS)  # stv bench viewer
+    p.add_argument("--edit-script", metavar="FILE", help=argparse.SUPPRESS)  # tests: stviewer.editing.script
     from stviewer.compare.cli import add_compare_arguments  # argparse only
 
     add_compare_arguments(p)  # --compare [A] B, --compare-labels, --compare-mode
@@ -184,6 +185,12 @@ def main(argv: list[str] | None = None) -> int:
         _report_first_frame(window)
     if args.compare:
         window.session.auto_infer = False  # the comparison computes the runs it needs, one after the other
+    if args.edit_script:
+        from stviewer.editing.script import run_edit_script
+
+        window.session.auto_infer = False  # scripted edits on the cached run, no model
+        window.error_reporter = lambda title, msg: print(f"stviewer: {title}: {msg}", file=sys.stderr, flush=True)
+        window.editing.ask_close = lambda _count: "save"  # a scripted quit saves
     window.show()
     if args.screenshot:
         app.processEvents()
@@ -192,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.screenshot or args.first_frame_report:
             window.close()
             return 1
+    if args.edit_script:
+        run_edit_script(window, args.edit_script)  # once the video is open
     if args.compare:
         from stviewer.compare.cli import run_compare
 

@@ -174,7 +174,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction("&Fit frame", self.video_view.fit, QKeySequence("F"))
         for dock in (self.timeline_dock, self.actions_dock, self.tracks_dock):
             view_menu.addAction(dock.toggleViewAction())
-        model_menu = self.menuBar().addMenu("&Model")
+        model_menu = self.menuBar().addMenu("Mo&del")  # Alt+M is CVAT's split (stviewer.editing)
         model_menu.addAction("&Run on this video", self.session.start_inference)
         model_menu.addAction("&Cancel run", self.session.cancel_inference)
 
@@ -190,6 +190,11 @@ class MainWindow(QMainWindow):
         for widget in (self.progress_label, self.progress_bar, self.cancel_button):
             bar.addPermanentWidget(widget)
             widget.setVisible(False)
+        self.domain_warning = QLabel(styleSheet="color: #f0a030;")  # a synthetic-only model on real footage
+        bar.insertPermanentWidget(0, self.domain_warning)
+        self.session.domainWarning.connect(lambda text: (
+            self.domain_warning.setText("⚠ model trained on synthetic clips only: not meaningful here" if text else ""),
+            self.domain_warning.setToolTip(text)))
 
     # ---- reactions ---------------------------------------------------------------------------------
     def _sync_controls(self) -> None:

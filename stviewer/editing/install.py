@@ -226,7 +226,7 @@ class EditingController(QObject):
         self.metrics.finished.connect(self.metrics_panel.show_outcome)
         self.metrics_panel.pairChanged.connect(lambda: self.request_metrics(now=True))
         self.metrics_panel.jumpRequested.connect(self._jump_to_switch)
-        st.runChanged.connect(lambda: self._refresh_metric_choices())
+        st.runChanged.connect(self._refresh_label_sets)  # "from the run shown" needs a run
 
     def _set_visibility(self, track_id: int, value: float) -> None:
         t = self.editor.labels.track(track_id)
