@@ -3,10 +3,12 @@
 Why our own implementation instead of depending on ``trackeval``: the PyPI package pulls in
 ``opencv-python`` (the non-headless build, whose bundled Qt plugins break PySide6's plugin path)
 and ``matplotlib``, and its data loaders want a fixed folder layout. The three metric algorithms
-are short, so they are ported here line for line (numpy + scipy's ``linear_sum_assignment``),
-including TrackEval's MOTChallenge preprocessing (:mod:`engine.metrics.mot_data`). Equality is
-proven by tests/engine/metrics/test_trackeval_equality.py against numbers that
-tools/trackeval_reference.py produces with TrackEval itself in a separate virtual environment.
+are short, so they are ported here (numpy + scipy's ``linear_sum_assignment``), including TrackEval's
+MOTChallenge preprocessing (:mod:`engine.metrics.mot_data`): vectorised over frames (the metrics
+panel recomputes 10,000 frames in well under a second, ``stv bench eval``), with TrackEval's per-frame
+loops kept line for line in :mod:`engine.metrics.reference` and tested equal. Equality with TrackEval
+itself is proven by tests/engine/metrics/test_trackeval_equality.py against numbers that
+tools/trackeval_reference.py produces with TrackEval in a separate virtual environment.
 
 numpy/scipy only: never imports torch.
 """
