@@ -208,16 +208,8 @@ def id_switch_events(data: SequenceData, *, threshold: float = 0.5) -> IDSwitchE
 
 
 def clear_metrics(data: SequenceData, *, threshold: float = 0.5) -> dict[str, float]:
-    res: dict[str, float] = {field: 0 for field in SUMMED_FIELDS + FLOAT_FIELDS}
-    # Like TrackEval, an empty side returns raw counts without the final fields (MOTA 0, MLR 1).
-    if data.num_tracker_dets == 0:
-        res["CLR_FN"] = data.num_gt_dets
-        res["ML"] = data.num_gt_ids
-        res["MLR"] = 1.0
-        return res
-    if data.num_gt_dets == 0:
-        res["CLR_FP"] = data.num_tracker_dets
-        res["MLR"] = 1.0
+    res = new_clear_result(data)
+    if data.num_tracker_dets == 0 or data.num_gt_dets == 0:
         return res
 
     n = data.num_gt_ids
@@ -231,14 +223,7 @@ def clear_metrics(data: SequenceData, *, threshold: float = 0.5) -> dict[str, fl
     res["CLR_FP"] = data.num_tracker_dets - len(m.step)
     res["MOTP_sum"] = _motp_sum(m)
 
-    present = gt_id_count > 0
-    tracked_ratio = gt_matched_count[present] / gt_id_count[present]
-    res["MT"] = int(np.sum(tracked_ratio > 0.8))
-    res["PT"] = int(np.sum(tracked_ratio >= 0.2)) - res["MT"]
-    res["ML"] = n - res["MT"] - res["PT"]
-    res["Frag"] = int(np.sum(gt_frag_count[gt_frag_count > 0] - 1))
-    res["CLR_Frames"] = data.num_timesteps
-    return finalize_clear(res)
+    return finish_clear(res, data, gt_id_count, gt_matched_count, gt_frag_count)
 
 
 def _motp_sum(m: ClearMatches) -> float:
@@ -254,6 +239,33 @@ def _motp_sum(m: ClearMatches) -> float:
         which = np.flatnonzero(lengths == length)
         per_frame[which] = m.similarity[starts[which][:, None] + np.arange(length)].sum(axis=1)
     return float(np.cumsum(per_frame)[-1])  # cumsum adds left to right, as the per-frame +=
+
+
+def new_clear_result(data: SequenceData) -> dict[str, float]:
+    """The zeroed result; when a side is empty, TrackEval's raw counts without the final fields (MOTA 0,
+    MLR 1), which are then the whole result."""
+    res: dict[str, float] = {field: 0 for field in SUMMED_FIELDS + FLOAT_FIELDS}
+    if data.num_tracker_dets == 0:
+        res["CLR_FN"] = data.num_gt_dets
+        res["ML"] = data.num_gt_ids
+        res["MLR"] = 1.0
+    elif data.num_gt_dets == 0:
+        res["CLR_FP"] = data.num_tracker_dets
+        res["MLR"] = 1.0
+    return res
+
+
+def finish_clear(res: dict[str, float], data: SequenceData, gt_id_count: np.ndarray, gt_matched_count: np.ndarray,
+                 gt_frag_count: np.ndarray) -> dict[str, float]:
+    """MT/PT/ML from each gt id's (num_gt_ids,) frames and matched frames, Frag from its fragment starts."""
+    present = gt_id_count > 0
+    tracked_ratio = gt_matched_count[present] / gt_id_count[present]
+    res["MT"] = int(np.sum(tracked_ratio > 0.8))
+    res["PT"] = int(np.sum(tracked_ratio >= 0.2)) - res["MT"]
+    res["ML"] = data.num_gt_ids - res["MT"] - res["PT"]
+    res["Frag"] = int(np.sum(gt_frag_count[gt_frag_count > 0] - 1))
+    res["CLR_Frames"] = data.num_timesteps
+    return finalize_clear(res)
 
 
 def combine_clear(per_sequence: list[dict[str, float]]) -> dict[str, float]:

@@ -27,8 +27,9 @@ COUNT_FIELDS = ("HOTA_TP", "HOTA_FN", "HOTA_FP")
 ARRAY_FIELDS = ("HOTA", "DetA", "AssA", "DetRe", "DetPr", "AssRe", "AssPr", "LocA", "OWTA")
 
 
-def hota_metrics(data: SequenceData) -> dict[str, np.ndarray | float]:
-    """Per-alpha arrays (19,) for every field of ``ARRAY_FIELDS``/``COUNT_FIELDS``, plus HOTA(0), LocA(0)."""
+def new_hota_result(data: SequenceData) -> dict:
+    """The zeroed per-alpha result; when a side is empty, TrackEval's whole result (all misses or all
+    false positives, LocA 1)."""
     na = len(ALPHAS)
     res: dict = {field: np.zeros(na) for field in ARRAY_FIELDS + COUNT_FIELDS}
     if data.num_tracker_dets == 0 or data.num_gt_dets == 0:
@@ -38,6 +39,14 @@ def hota_metrics(data: SequenceData) -> dict[str, np.ndarray | float]:
             res["HOTA_FP"] = data.num_tracker_dets * np.ones(na)
         res["LocA"] = np.ones(na)
         res["HOTA(0)"], res["LocA(0)"], res["HOTALocA(0)"] = 0.0, 1.0, 0.0
+    return res
+
+
+def hota_metrics(data: SequenceData) -> dict[str, np.ndarray | float]:
+    """Per-alpha arrays (19,) for every field of ``ARRAY_FIELDS``/``COUNT_FIELDS``, plus HOTA(0), LocA(0)."""
+    na = len(ALPHAS)
+    res = new_hota_result(data)
+    if data.num_tracker_dets == 0 or data.num_gt_dets == 0:
         return res
 
     ng, nt = data.num_gt_ids, data.num_tracker_ids

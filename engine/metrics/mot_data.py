@@ -147,16 +147,10 @@ def resolve_semantics(gt: MOTRecords, gt_semantics: GTSemantics) -> str:
     return gt_semantics
 
 
-def build_sequence_data(
-    gt: MOTRecords,
-    pred: MOTRecords,
-    *,
-    num_timesteps: int | None = None,
-    gt_semantics: GTSemantics = "auto",
-    remove_distractor_matches: bool = True,
-) -> SequenceData:
-    """Preprocess one sequence like TrackEval's MotChallenge2DBox. ``num_timesteps`` defaults to
-    the last frame in either file (pass seqinfo's seqLength when known)."""
+def sequence_rules(gt: MOTRecords, pred: MOTRecords, *, num_timesteps: int | None, gt_semantics: GTSemantics,
+                   remove_distractor_matches: bool) -> tuple[int, bool, np.ndarray]:
+    """(num_timesteps, whether distractor matches are removed, (N_gt,) bool: the gt rows scored), with
+    the inputs checked as TrackEval checks them."""
     semantics = resolve_semantics(gt, gt_semantics)
     if num_timesteps is None:
         num_timesteps = max(gt.max_frame(), pred.max_frame())
@@ -167,16 +161,31 @@ def build_sequence_data(
         if records.max_frame() > num_timesteps:
             raise ValueError(f"{records.path}: frame {records.max_frame()} beyond {num_timesteps} frames")
     preprocess = semantics == "mot16" and remove_distractor_matches
-    gt_frames, gt_all_ids, gt_boxes = gt.frames, gt.ids, gt.ltwh
     gt_keep_all = gt.confidences.astype(np.int64) != 0  # TrackEval: zero_marked = int(column 7)
-    gt_classes = gt.classes
     if semantics == "mot16":
-        gt_keep_all &= gt_classes == PEDESTRIAN_CLASS
+        gt_keep_all &= gt.classes == PEDESTRIAN_CLASS
         if preprocess:  # TrackEval refuses unknown classes when it preprocesses
-            invalid = np.setdiff1d(np.unique(gt_classes), MOT_CLASSES)
+            invalid = np.setdiff1d(np.unique(gt.classes), MOT_CLASSES)
             if invalid.size:
                 raise ValueError(f"{gt.path}: gt classes {invalid.tolist()} are not MOTChallenge classes 1..13 "
                                  "(use MOT15 semantics or disable distractor removal)")
+    return num_timesteps, preprocess, gt_keep_all
+
+
+def build_sequence_data(
+    gt: MOTRecords,
+    pred: MOTRecords,
+    *,
+    num_timesteps: int | None = None,
+    gt_semantics: GTSemantics = "auto",
+    remove_distractor_matches: bool = True,
+) -> SequenceData:
+    """Preprocess one sequence like TrackEval's MotChallenge2DBox. ``num_timesteps`` defaults to
+    the last frame in either file (pass seqinfo's seqLength when known)."""
+    num_timesteps, preprocess, gt_keep_all = sequence_rules(
+        gt, pred, num_timesteps=num_timesteps, gt_semantics=gt_semantics,
+        remove_distractor_matches=remove_distractor_matches)
+    gt_frames, gt_all_ids, gt_boxes, gt_classes = gt.frames, gt.ids, gt.ltwh, gt.classes
     tr_frames, tr_all_ids, tr_boxes = pred.frames, pred.ids, pred.ltwh
 
     present = np.union1d(gt_frames, tr_frames).astype(np.int64)

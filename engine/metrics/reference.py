@@ -10,11 +10,10 @@ from collections.abc import Iterator
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from engine.io.mot import DISTRACTOR_CLASSES, PEDESTRIAN_CLASS, MOTRecords
-from engine.io.mot_rules import MAX_FRAME, MOT_CLASSES
-from engine.metrics.clear import ClearFrameMatch, finalize_clear, SUMMED_FIELDS, FLOAT_FIELDS
-from engine.metrics.hota import ALPHAS, ARRAY_FIELDS, COUNT_FIELDS, finalize_hota
-from engine.metrics.mot_data import EPS, GTSemantics, SequenceData, box_iou_ltwh, resolve_semantics
+from engine.io.mot import DISTRACTOR_CLASSES, MOTRecords
+from engine.metrics.clear import ClearFrameMatch, finish_clear, new_clear_result
+from engine.metrics.hota import ALPHAS, finalize_hota, new_hota_result
+from engine.metrics.mot_data import EPS, GTSemantics, SequenceData, box_iou_ltwh, sequence_rules
 
 
 def _rows_by_frame(frames: np.ndarray, present: np.ndarray) -> list[np.ndarray]:
@@ -33,26 +32,10 @@ def sequence_data_loops(
     remove_distractor_matches: bool = True,
 ) -> SequenceData:
     """:func:`~engine.metrics.mot_data.build_sequence_data`, one frame at a time."""
-    semantics = resolve_semantics(gt, gt_semantics)
-    if num_timesteps is None:
-        num_timesteps = max(gt.max_frame(), pred.max_frame())
-    num_timesteps = int(num_timesteps)
-    if not 0 <= num_timesteps <= MAX_FRAME:
-        raise ValueError(f"num_timesteps must be in [0, {MAX_FRAME}], got {num_timesteps}")
-    for records in (gt, pred):
-        if records.max_frame() > num_timesteps:
-            raise ValueError(f"{records.path}: frame {records.max_frame()} beyond {num_timesteps} frames")
-    preprocess = semantics == "mot16" and remove_distractor_matches
-    gt_frames, gt_all_ids, gt_boxes = gt.frames, gt.ids, gt.ltwh
-    gt_keep_all = gt.confidences.astype(np.int64) != 0  # TrackEval: zero_marked = int(column 7)
-    gt_classes = gt.classes
-    if semantics == "mot16":
-        gt_keep_all &= gt_classes == PEDESTRIAN_CLASS
-        if preprocess:  # TrackEval refuses unknown classes when it preprocesses
-            invalid = np.setdiff1d(np.unique(gt_classes), MOT_CLASSES)
-            if invalid.size:
-                raise ValueError(f"{gt.path}: gt classes {invalid.tolist()} are not MOTChallenge classes 1..13 "
-                                 "(use MOT15 semantics or disable distractor removal)")
+    num_timesteps, preprocess, gt_keep_all = sequence_rules(
+        gt, pred, num_timesteps=num_timesteps, gt_semantics=gt_semantics,
+        remove_distractor_matches=remove_distractor_matches)
+    gt_frames, gt_all_ids, gt_boxes, gt_classes = gt.frames, gt.ids, gt.ltwh, gt.classes
     tr_frames, tr_all_ids, tr_boxes = pred.frames, pred.ids, pred.ltwh
 
     gt_ids, tracker_ids, similarities = [], [], []
@@ -103,14 +86,8 @@ def sequence_data_loops(
 def hota_loops(data: SequenceData) -> dict[str, np.ndarray | float]:
     """:func:`~engine.metrics.hota.hota_metrics`, one frame and one alpha at a time."""
     na = len(ALPHAS)
-    res: dict = {field: np.zeros(na) for field in ARRAY_FIELDS + COUNT_FIELDS}
+    res = new_hota_result(data)
     if data.num_tracker_dets == 0 or data.num_gt_dets == 0:
-        if data.num_tracker_dets == 0:
-            res["HOTA_FN"] = data.num_gt_dets * np.ones(na)
-        else:
-            res["HOTA_FP"] = data.num_tracker_dets * np.ones(na)
-        res["LocA"] = np.ones(na)
-        res["HOTA(0)"], res["LocA(0)"], res["HOTALocA(0)"] = 0.0, 1.0, 0.0
         return res
 
     potential = np.zeros((data.num_gt_ids, data.num_tracker_ids))
@@ -188,16 +165,8 @@ def clear_frame_matches_loops(data: SequenceData, *, threshold: float = 0.5) -> 
 
 
 def clear_loops(data: SequenceData, *, threshold: float = 0.5) -> dict[str, float]:
-    res: dict[str, float] = {field: 0 for field in SUMMED_FIELDS + FLOAT_FIELDS}
-    # Like TrackEval, an empty side returns raw counts without the final fields (MOTA 0, MLR 1).
-    if data.num_tracker_dets == 0:
-        res["CLR_FN"] = data.num_gt_dets
-        res["ML"] = data.num_gt_ids
-        res["MLR"] = 1.0
-        return res
-    if data.num_gt_dets == 0:
-        res["CLR_FP"] = data.num_tracker_dets
-        res["MLR"] = 1.0
+    res = new_clear_result(data)
+    if data.num_tracker_dets == 0 or data.num_gt_dets == 0:
         return res
 
     n = data.num_gt_ids
@@ -217,14 +186,7 @@ def clear_loops(data: SequenceData, *, threshold: float = 0.5) -> dict[str, floa
         if num_matches:
             res["MOTP_sum"] += float(frame.similarity[frame.rows, frame.cols].sum())
 
-    present = gt_id_count > 0
-    tracked_ratio = gt_matched_count[present] / gt_id_count[present]
-    res["MT"] = int(np.sum(tracked_ratio > 0.8))
-    res["PT"] = int(np.sum(tracked_ratio >= 0.2)) - res["MT"]
-    res["ML"] = n - res["MT"] - res["PT"]
-    res["Frag"] = int(np.sum(gt_frag_count[gt_frag_count > 0] - 1))
-    res["CLR_Frames"] = data.num_timesteps
-    return finalize_clear(res)
+    return finish_clear(res, data, gt_id_count, gt_matched_count, gt_frag_count)
 
 
 def identity_loops(data: SequenceData, threshold: float) -> tuple[dict[str, int], np.ndarray]:
