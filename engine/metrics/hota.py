@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from engine.metrics.mot_data import EPS, SequenceData
+from engine.metrics.mot_data import CHUNK_PAIRS, EPS, SequenceData
 
 ALPHAS = np.arange(0.05, 0.99, 0.05)  # exactly TrackEval's array_labels
 COUNT_FIELDS = ("HOTA_TP", "HOTA_FN", "HOTA_FP")
@@ -88,15 +88,20 @@ def hota_metrics(data: SequenceData) -> dict[str, np.ndarray | float]:
     start = 0
     for blk, (b, i, j) in zip(blocks, where_parts):
         stop = start + len(b)
-        neg = np.full(blk.similarity.shape, -0.0)  # TrackEval's -score_mat, zeros included
-        neg[b, i, j] = -(global_alignment[inverse[start:stop]] * blk.similarity[b, i, j])
+        score = global_alignment[inverse[start:stop]] * blk.similarity[b, i, j]
         start = stop
-        num_frames, g, n = neg.shape
+        num_frames, g, n = blk.similarity.shape
         m = min(g, n)
         rows = np.empty((num_frames, m), np.intp)
         cols = np.empty((num_frames, m), np.intp)
-        for f in range(num_frames):
-            rows[f], cols[f] = linear_sum_assignment(neg[f])
+        step = max(1, CHUNK_PAIRS // (g * n))  # a chunk of frames at a time: small, cached matrices
+        bounds = np.searchsorted(b, np.arange(0, num_frames + step, step))  # b ascends (nonzero's order)
+        for c, f0 in enumerate(range(0, num_frames, step)):
+            neg = np.full((min(step, num_frames - f0), g, n), -0.0)  # TrackEval's -score_mat, zeros included
+            k = slice(bounds[c], bounds[c + 1])
+            neg[b[k] - f0, i[k], j[k]] = -score[k]
+            for f in range(len(neg)):
+                rows[f0 + f], cols[f0 + f] = linear_sum_assignment(neg[f])
         fb = np.repeat(np.arange(num_frames), m)
         rows, cols = rows.reshape(-1), cols.reshape(-1)
         sims = blk.similarity[fb, rows, cols]
