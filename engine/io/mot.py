@@ -159,6 +159,9 @@ def ltwh_reproducing(xyxy: np.ndarray, *, dtype=np.float64) -> np.ndarray:
     near + size sum lands on), the nearest value is kept: within an ulp (~1e-14 px).
     """
     xyxy = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
+    if len(xyxy) > _REPRODUCING_CHUNK:  # row by row, so in chunks that stay in cache (same values)
+        return np.concatenate([ltwh_reproducing(xyxy[k:k + _REPRODUCING_CHUNK], dtype=dtype)
+                               for k in range(0, len(xyxy), _REPRODUCING_CHUNK)])
     target = xyxy.astype(dtype)
     exact = internal_to_mot(np.zeros(len(xyxy), np.int64), xyxy)[1]
     out = exact.copy()
@@ -171,6 +174,9 @@ def ltwh_reproducing(xyxy: np.ndarray, *, dtype=np.float64) -> np.ndarray:
         size = xyxy[:, axis + 2] - near  # exact size from the reconstructed near corner
         out[:, axis + 2] = _shortest_where(size, lambda i, c: (near[i] + c).astype(dtype) == hi[i])
     return out
+
+
+_REPRODUCING_CHUNK = 1 << 15
 
 
 def _shortest_where(values: np.ndarray, ok) -> np.ndarray:
