@@ -108,10 +108,12 @@ def hota_metrics(data: SequenceData) -> dict[str, np.ndarray | float]:
         matched_key.append(blk.gt_ids[fb, rows] * nt + blk.tracker_ids[fb, cols])
         matched_sim.append(sims)
         # TrackEval's LocA[a] += sum(the frame's matched IoUs >= alpha): left to right, rows in order
-        sims = sims.reshape(num_frames, m)
-        counted = np.where(sims[None] >= (ALPHAS - EPS)[:, None, None], sims[None], 0.0)  # 0 adds nothing
+        by_rank = sims.reshape(num_frames, m).T  # (m, B): the k-th matched pair of each frame
+        counted = np.where(by_rank[:, None, :] >= (ALPHAS - EPS)[None, :, None], by_rank[:, None, :], 0.0)
+        frame_sums = np.zeros((na, num_frames))  # 0 + x = x: as Python's sum starting at 0
         for k in range(m):
-            loca_per_frame[:, blk.timesteps] += counted[:, :, k]
+            frame_sums += counted[k]
+        loca_per_frame[:, blk.timesteps] = frame_sums
     m_key = np.concatenate(matched_key) if matched_key else np.zeros(0, np.int64)
     m_sim = np.concatenate(matched_sim) if matched_sim else np.zeros(0)
 
