@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, default=10_000, help="frames (default 10000)")
     parser.add_argument("--objects", type=int, default=20, help="people per frame, about (default 20)")
     parser.add_argument("--repeats", type=int, default=3, help="timed repetitions, best kept (default 3)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the scene (default 0)")
 
 
 def scene(frames: int, objects: int, seed: int):
