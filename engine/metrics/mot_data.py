@@ -64,7 +64,7 @@ class SequenceData:
     num_tracker_ids: int
     num_gt_dets: int
     num_tracker_dets: int
-    # the same matrices grouped by shape (the lists' arrays are views into them); see blocks()
+    # the same matrices grouped by shape (similarity_scores' entries are views into them); see blocks()
     frame_blocks: list[FrameBlock] | None = field(default=None, repr=False)
 
     def blocks(self) -> list[FrameBlock]:
