@@ -8,7 +8,7 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from engine.train.provenance import DomainNotices
+from engine.train.provenance import synthetic_domain_warning
 from stviewer.cache_location import cache_path_for
 from stviewer.model_identity import ModelIdentity, fresh_run_name, model_identity
 from stviewer.model_identity import matching_run as _matching_run
@@ -48,6 +48,7 @@ class Session(QObject):
 
     error = Signal(str, str)  # title, reason
     status = Signal(str)
+    domainWarning = Signal(str)  # engine.train.provenance's warning for this model + video, "" when none
     runsChanged = Signal(list)  # run names of the open cache
     workerStarted = Signal()
     workerProgress = Signal(int, int, float)
@@ -59,7 +60,6 @@ class Session(QObject):
                  demo_checkpoint: str | Path | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.demo_checkpoint = Path(demo_checkpoint) if demo_checkpoint is not None else None
-        self.domain_notices = DomainNotices()  # a synthetic-only model on real footage is said once per video
         self.state = state
         self.model: str | Path = model
         self.device = device
@@ -100,6 +100,8 @@ class Session(QObject):
         video.start_background_index()  # warm random seeks (a no-op for image sequences)
         self.opened.emit(str(path))
         self.status.emit(f"{path.name}: {len(video)} frames, {video.width}×{video.height}, {video.fps:.3g} fps")
+        if not self.has_pixels():
+            return self._open_pixel_less(path, video)
         self._load_cache(run_name)
         if infer if infer is not None else self.auto_infer:
             run = self.state.run
@@ -110,6 +112,37 @@ class Session(QObject):
         return True
 
     _auto_infer_pending = False
+
+    PIXEL_LESS_RUN = "public-detections"  # det/det.txt of a sequence shared without images, tracked
+
+    def has_pixels(self) -> bool:
+        """False for a MOT sequence shared without its images (a grey canvas: no model to run on it)."""
+        video = self.state.video
+        return video is None or bool(getattr(video, "has_pixels", True))
+
+    def _open_pixel_less(self, path: Path, video) -> bool:
+        """A MOT folder with gt/det but no img1/: its det/det.txt tracked by the built-in tracker into a run
+        (once) in its cache and shown on the grey canvas; the model never runs on it (gt/gt.txt becomes a
+        label set through stviewer.editing, which imports a sequence's gt on ``opened``)."""
+        from engine.cache import CacheError
+        from engine.io import MOTFormatError, read_detections
+        from engine.io.mot_import import import_detections_run, open_or_create_cache
+        from engine.tracking import ByteTracker
+
+        det = path / "det" / "det.txt"
+        if det.is_file():
+            try:
+                detections = read_detections(det, seq_length=len(video))  # checked before the cache is touched
+                with open_or_create_cache(self.cache_path, video=path) as cache:
+                    if self.PIXEL_LESS_RUN not in cache.run_names:
+                        import_detections_run(cache, detections, name=self.PIXEL_LESS_RUN, tracker=ByteTracker())
+            except (CacheError, MOTFormatError, OSError, ValueError) as exc:
+                self.error.emit("Cannot track the sequence's detections", str(exc))
+        self._load_cache(self.PIXEL_LESS_RUN)
+        shown = f"det/det.txt tracked as run {self.PIXEL_LESS_RUN!r}" if det.is_file() else "no det/det.txt"
+        self.status.emit(f"{path.name}: no images (a grey {video.width}×{video.height} canvas); {shown}; "
+                         f"the model needs images")
+        return True
 
     def _auto_start(self) -> None:
         self._auto_infer_pending = False
@@ -195,6 +228,9 @@ class Session(QObject):
     def start_inference(self) -> None:
         if self.video_path is None or self.is_running():
             return
+        if not self.has_pixels():
+            self.status.emit(f"{self.video_path.name} has no images: there is nothing to run the model on")
+            return
         run = self.state.run
         run_name = None
         names = self.cache.run_names if self.cache is not None else []
@@ -227,9 +263,6 @@ class Session(QObject):
         self.worker = worker
         self.last_worker_outcome = None
         self.status.emit(f"Running model {self.model} on {self.video_path.name}…")
-        notice = self.domain_notices.warning(self.model, self.video_path, demo_checkpoint=self.demo_checkpoint)
-        if notice:
-            self.status.emit(f"Warning: {notice}")
         self.workerStarted.emit()
         if self.threaded:
             self.worker_thread = WorkerThread(worker)
@@ -241,6 +274,9 @@ class Session(QObject):
         """The worker loaded its model: show the run's name and class names before its first result."""
         if self.worker is None:
             return
+        # a synthetic-only model on real footage: one standing notice (torch is loaded by now, in the worker)
+        self.domainWarning.emit(synthetic_domain_warning(self.model, self.video_path,
+                                                         demo_checkpoint=self.demo_checkpoint) or "")
         run = self.state.run
         if run is None or run.reader is None and run.name != run_name:
             self.state.set_run(RunData(name=run_name, num_frames=self.state.num_frames, class_names=class_names))

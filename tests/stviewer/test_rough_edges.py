@@ -340,3 +340,36 @@ def test_tracks_panel_is_restored_after_growing_back(app_style, make_window, qtb
     assert w.actions_dock not in w.tabifiedDockWidgets(w.tracks_dock)  # side by side again
     assert w.tracks_dock.isVisible() and w.actions_dock.isVisible()
     assert w.tracks_dock.height() >= min(wide_tracks, 250) - 10  # not left squeezed
+
+
+def test_a_mot_folder_without_images_opens_with_its_detections_tracked(make_window, qtbot, tmp_path):
+    """MOT files shared without img1/: a grey canvas of seqinfo's size, det.txt tracked into a run shown at
+    once, gt.txt as a label set; the model is never started on grey frames."""
+    from engine.assets import DEMO_CLIP_GT, asset_path
+    from engine.cache import ResultsCache
+
+    seq = tmp_path / "SEQ-01"
+    (seq / "gt").mkdir(parents=True)
+    (seq / "det").mkdir()
+    source = asset_path(DEMO_CLIP_GT)
+    shutil.copy(source / "seqinfo.ini", seq / "seqinfo.ini")
+    gt = [line.rsplit(",", 2)[0] + ",1,1" for line in (source / "gt.txt").read_text().splitlines()]  # one class
+    (seq / "gt" / "gt.txt").write_text("\n".join(gt) + "\n")
+    det = [",".join([f, "-1", x, y, w, h, "0.9", "-1", "-1", "-1"]) for f, _i, x, y, w, h, *_ in
+           (line.split(",") for line in gt)]
+    (seq / "det" / "det.txt").write_text("\n".join(det) + "\n")
+    fake = FakeInfer()
+    w = make_window(infer_fn=fake, auto_infer=True)
+    w.editing.ask_close = lambda _count: "save"  # the imported gt counts as unsaved: no dialog at the end
+    assert w.open_path(seq)
+    assert (w.state.video.width, w.state.video.height, w.state.num_frames) == (640, 360, 150)
+    run = w.state.run
+    assert run is not None and run.name == "public-detections" and run.has_result.all()
+    assert len(run.track_summaries()) >= 3
+    w.session.start_inference()
+    qtbot.wait(300)  # past the auto-run delay
+    assert fake.calls == 0 and not w.session.is_running()
+    assert "no images" in w.statusBar().currentMessage()
+    with ResultsCache.open(w.session.cache_path) as cache:
+        assert cache.run_names == ["public-detections"]
+    assert w.editing.label_set_names(), "gt/gt.txt became a label set (stviewer.editing)"
