@@ -8,7 +8,6 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from conftest import CLIP_FRAMES, CLIP_SIZE, KNOWN_BOX, KNOWN_FRAME, KNOWN_ID
-from stviewer.colors import track_rgb
 
 
 def test_open_video_shows_first_frame(make_window, clip, errors):
@@ -136,7 +135,7 @@ def test_box_lands_on_the_right_pixels(make_window, qtbot, cached_clip):
     image = gv.grab().toImage()
     vb = w.video_view.viewbox
     x1, y1, x2, y2 = KNOWN_BOX
-    want = np.array(track_rgb(KNOWN_ID))
+    want = np.array(w.state.run.track_rgb(KNOWN_ID))  # the run's palette (stviewer.colors.TrackPalette)
     ratio = image.devicePixelRatio()
 
     def colour_near(x: float, y: float, radius: int = 2) -> bool:
