@@ -26,8 +26,9 @@ def test_worker_runs_to_the_end_and_ui_stays_responsive(make_window, qtbot, clip
     timer.stop()
     assert w.session.last_worker_outcome == "succeeded"
     assert fake.calls == 1 and fake.thread_names[0] != threading.main_thread().name
-    # the event loop kept running timers while the worker ran (≥ 0.4 s of work at 10 ms ticks)
-    assert sum(ticks) >= 10
+    # the event loop kept running timers while the worker ran (a blocked UI thread ticks at most once;
+    # how often it ticks on a loaded machine is not this test's business)
+    assert sum(ticks) >= 2
     cache_path = clip.with_name(clip.name + ".stv.h5")
     assert cache_path.exists()
     with ResultsCache.open(cache_path) as cache:
