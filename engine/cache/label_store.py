@@ -1,7 +1,8 @@
 """Label sets inside the results cache: ``/label_sets/<name>/`` (format documented in engine.cache.schema).
 
-Format 2 stores a full :class:`engine.labels.model.LabelSet` column-wise (rows grouped by track, tracks by
-ascending ID); format 1 (a single ``rows`` (N, 7) dataset, what ``ResultsCache.save_label_set`` writes)
+Format 3 stores a full :class:`engine.labels.model.LabelSet` column-wise (rows grouped by track, tracks by
+ascending ID), with a class per row; format 2 (the same without the ``classes`` dataset: every row has its
+track's class) still loads, and so does format 1 (a single ``rows`` (N, 7) dataset, what ``ResultsCache.save_label_set`` writes)
 still loads, every row becoming a MODEL box. Everything read is validated (sizes, frame range, IDs,
 finite boxes, kinds, visibility) and a bad group raises CacheCorruptError naming the file and the set.
 """
@@ -21,8 +22,9 @@ if TYPE_CHECKING:
     from engine.cache.store import ResultsCache
     from engine.labels.model import LabelSet
 
-# format 2 datasets (documented in schema.py's label_sets section)
-LABEL_FORMAT = 2
+# format 3 datasets (documented in schema.py's label_sets section)
+LABEL_FORMAT = 3
+LABEL_FORMATS_READ = (1, 2, 3)
 LABEL_TRACKS = "tracks"
 LABEL_FRAMES = "frames"
 LABEL_BOXES = "boxes"
@@ -31,11 +33,14 @@ LABEL_KINDS = "kinds"
 LABEL_VISIBILITY = "visibility"
 LABEL_CONSIDER = "consider"
 LABEL_OUTSIDE = "outside"
+LABEL_CLASSES = "classes"  # format 3: per-row class (absent in format 2)
 
 _COLUMNS = {  # dataset -> (dtype, trailing shape)
     LABEL_FRAMES: (np.int64, ()), LABEL_BOXES: (np.float64, (4,)), LABEL_MODEL_BOXES: (np.float64, (4,)),
     LABEL_KINDS: (np.uint8, ()), LABEL_VISIBILITY: (np.float64, ()), LABEL_CONSIDER: (np.uint8, ()),
+    LABEL_CLASSES: (np.int64, ()),
 }
+_FORMAT_2_COLUMNS = {k: v for k, v in _COLUMNS.items() if k != LABEL_CLASSES}
 
 
 def _dataset(group, name: str, data: np.ndarray) -> None:
@@ -65,7 +70,7 @@ def staged_label_set(f: h5py.File, name: str) -> Iterator[h5py.Group]:
 
 def write_label_set(cache: "ResultsCache", label_set: "LabelSet", *, journal_id: str = "",
                     journal_seq: int = 0) -> None:
-    """Store (or replace) ``label_set`` under its name, format 2. Written into a staging group that
+    """Store (or replace) ``label_set`` under its name, format 3. Written into a staging group that
     replaces the old one only once complete, so a failure leaves the saved set as it was. ``journal_id``
     and ``journal_seq`` record which journal entries the stored state already contains."""
     from engine.cache.store import check_name, utc_now
@@ -89,6 +94,7 @@ def write_label_set(cache: "ResultsCache", label_set: "LabelSet", *, journal_id:
         cols[LABEL_KINDS][a:end] = t.kinds
         cols[LABEL_VISIBILITY][a:end] = t.visibility
         cols[LABEL_CONSIDER][a:end] = t.consider
+        cols[LABEL_CLASSES][a:end] = t.classes
         if len(t.outside):
             outside.append(np.stack([np.full(len(t.outside), t.track_id), t.outside], axis=1))
     outside = np.concatenate(outside) if outside else np.zeros((0, 2), np.int64)
@@ -140,7 +146,7 @@ def label_set_size(cache: "ResultsCache", name: str) -> int:
 
 
 def read_label_set(cache: "ResultsCache", name: str) -> tuple["LabelSet", str, int]:
-    """(label set, journal_id, journal_seq) of stored set ``name`` (format 1 or 2).
+    """(label set, journal_id, journal_seq) of stored set ``name`` (format 1, 2 or 3).
 
     KeyError if absent; CacheCorruptError naming the file and the rule for damaged contents."""
     from engine.labels.model import ROW_WIDTH, BoxKind, LabelSet, tracks_from_columns
@@ -170,10 +176,11 @@ def read_label_set(cache: "ResultsCache", name: str) -> tuple["LabelSet", str, i
                 except ValueError as exc:
                     raise CacheCorruptError(str(exc)) from None
                 return ls, "", 0
-            if fmt != LABEL_FORMAT:
+            if fmt not in LABEL_FORMATS_READ:
                 raise CacheCorruptError(f"{where}: label format {fmt}, this code reads 1..{LABEL_FORMAT}")
             table = _read(g, LABEL_TRACKS, np.int64, (3,), where)
-            cols = {k: _read(g, k, dtype, shape, where) for k, (dtype, shape) in _COLUMNS.items()}
+            columns = _COLUMNS if fmt >= 3 else _FORMAT_2_COLUMNS
+            cols = {k: _read(g, k, dtype, shape, where) for k, (dtype, shape) in columns.items()}
             outside = _read(g, LABEL_OUTSIDE, np.int64, (2,), where)
             class_names = from_json(a.get("class_names", "{}"), what="class names")
             width = int(a.get("width", video.width))
@@ -196,7 +203,8 @@ def read_label_set(cache: "ResultsCache", name: str) -> tuple["LabelSet", str, i
             track_ids=table[:, 0], class_ids=table[:, 1], row_ends=table[:, 2], frames=cols[LABEL_FRAMES],
             boxes=cols[LABEL_BOXES], kinds=cols[LABEL_KINDS], model_boxes=cols[LABEL_MODEL_BOXES],
             visibility=cols[LABEL_VISIBILITY], consider=cols[LABEL_CONSIDER] != 0,
-            outside={t: sorted(f) for t, f in by_track.items()}, num_frames=video.num_frames)
+            outside={t: sorted(f) for t, f in by_track.items()}, num_frames=video.num_frames,
+            classes=cols.get(LABEL_CLASSES))  # format 2: None, every row its track's class
         ls = LabelSet(name=name, num_frames=video.num_frames, width=width, height=height,
                       class_names={int(k): str(v) for k, v in class_names.items()}, source_run=source_run,
                       note=note, tracks=tracks)

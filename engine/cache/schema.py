@@ -68,7 +68,7 @@ file instead of ignoring data it cannot keep consistent. Resuming a v1 run conti
 
 ``/label_sets/<name>/`` corrected annotations (engine.labels.LabelSet), beside the runs; written and read
 by engine/cache/label_store.py. Attributes
-    label_format        int64   2 (absent: format 1, below)
+    label_format        int64   3 (2: as 3 without ``classes``; absent: format 1, below)
     source_run          str     the run it was derived from ("" if none)
     note                str
     created             str     ISO-8601 UTC
@@ -76,9 +76,10 @@ by engine/cache/label_store.py. Attributes
     width, height       int64   frame size the set was made for
     journal_id          str     id of the edit journal whose entries up to ``journal_seq`` this state
     journal_seq         int64   already contains (compaction, see below; "" / 0 when none)
-  datasets, format 2 (N boxes, T tracks by ascending ID, each track's rows contiguous and by frame)
+  datasets, format 3 (N boxes, T tracks by ascending ID, each track's rows contiguous and by frame)
     tracks              int64 (T, 3)    [track_id, class_id, row_end]: track i owns rows row_end[i-1]:row_end[i];
-                                        IDs are the user's (1 .. 2**31-1), never renumbered
+                                        IDs are the user's (1 .. 2**31-1), never renumbered; class_id is
+                                        the track's default class
     frames              int64 (N,)      0-based frame, strictly increasing within a track
     boxes               float64 (N, 4)  [x1, y1, x2, y2] as ``tracks`` of a run (0-based, x2/y2 exclusive)
     model_boxes         float64 (N, 4)  the run's/import's box under a row (NaN rows: none); the
@@ -88,6 +89,9 @@ by engine/cache/label_store.py. Attributes
     consider            uint8 (N,)      MOT "consider" flag (0 = ignored by evaluation)
     outside             int64 (M, 2)    [track_id, frame]: the object is outside from that frame until its
                                         next row (no row there; nothing interpolated across)
+    classes             int64 (N,)      the row's MOT class (gt column 8; MOT17 marks an actor mostly out
+                                        of view as distractor 8 in those frames only)
+  format 2 (still read): the same without ``classes``; every row has its track's class_id
   dataset, format 1 (still read: every row becomes a model box, class 1, visibility 1; score ignored)
     rows                float64 (N, 7) [frame, track_id, x1, y1, x2, y2, score]
   Edits never touch this group directly: each applied / undone / redone edit is appended to a SQLite

@@ -3,8 +3,9 @@
 Everything is checked before the cache is touched, and refusals name the file and line:
 
 * frames must lie inside the cache's video (1..num_frames);
-* gt ids must be label-set ids (1 .. 2**31-1), one class per track, visibility in [0, 1], box sizes >= 0;
-  rows become MODEL rows (so correcting them blends, as for a model's tracks), the consider flag is
+* gt ids must be label-set ids (1 .. 2**31-1), classes >= 1, visibility in [0, 1], box sizes >= 0;
+  every row keeps its own class (MOT17 gt marks an actor as distractor 8 while it is mostly out of view,
+  class 1 elsewhere; the track's default class is its most frequent one); rows become MODEL rows (so correcting them blends, as for a model's tracks), the consider flag is
   TrackEval's ``int(column 7) != 0``, MOT15 gt (no classes) gets class 1 and visibility 1;
 * results ids are stored by the cache as float32, exact up to 2**24: larger ids are refused rather
   than silently merged. Boxes and scores are stored as float32 too (7 significant digits; a results
@@ -69,7 +70,7 @@ def gt_label_rows(gt: MOTRecords, *, num_frames: int) -> np.ndarray:
     """(N, 11) label-set rows (``engine.labels.model.ROW_COLUMNS``) of MOT gt, refusing with file:line
     what a label set cannot hold exactly."""
     from engine.labels.model import (COL_CLASS, COL_CONSIDER, COL_FRAME, COL_ID, COL_KIND, COL_VISIBILITY,
-                                     COL_X1, COL_Y2, MAX_COORD, MAX_TRACK_ID, ROW_WIDTH, BoxKind)
+                                     COL_X1, COL_Y2, MAX_CLASS_ID, MAX_COORD, MAX_TRACK_ID, ROW_WIDTH, BoxKind)
 
     if gt.kind != "gt":
         raise ValueError(f"{gt.path}: expected gt records, got {gt.kind}")
@@ -93,18 +94,11 @@ def gt_label_rows(gt: MOTRecords, *, num_frames: int) -> np.ndarray:
         if bad.size:
             raise _refuse(gt, int(bad[0]), message(int(bad[0])), rule)
     classes = gt.classes if gt.classes is not None else np.ones(n, np.int64)
-    if n:
-        order = np.lexsort((gt.line_numbers if gt.line_numbers is not None else np.arange(n), ids))
-        same_id = ids[order][1:] == ids[order][:-1]
-        differs = np.flatnonzero(same_id & (classes[order][1:] != classes[order][:-1]))
-        if differs.size:
-            first, second = int(order[differs[0]]), int(order[differs[0] + 1])
-            where = "" if gt.line_of(first) is None else f" (line {gt.line_of(first)})"
-            raise _refuse(gt, second, f"id {ids[second]} has class {classes[second]} here but class "
-                                      f"{classes[first]} earlier{where}: a label-set track has one class", "gt-class")
-        if (classes < 1).any():
-            row = int(np.flatnonzero(classes < 1)[0])
-            raise _refuse(gt, row, f"class {classes[row]} < 1", "gt-class")
+    if n:  # a class per row: a track may change class (distractor while out of view), see the docstring
+        bad = np.flatnonzero((classes < 1) | (classes > MAX_CLASS_ID))
+        if bad.size:
+            row = int(bad[0])
+            raise _refuse(gt, row, f"class {classes[row]} outside 1..{MAX_CLASS_ID}", "gt-class")
     table = np.zeros((n, ROW_WIDTH), np.float64)
     frame_index, xyxy = mot_to_internal(gt.values[:, 0], gt.ltwh)
     table[:, COL_FRAME] = frame_index

@@ -14,6 +14,11 @@ Tracks are immutable, so a Change holds only references to whole-track states (c
 serialises into the journal as the after-states of the tracks it touched (``engine.labels.journal``).
 Boxes are [x1, y1, x2, y2], full-frame pixels, 0-based, x2/y2 exclusive. Frames are 0-based.
 
+Every row carries its own class (``Track.classes``; ``Track.class_id`` is the track's default). Merge,
+split and swap move rows with their classes (and visibility, consider flag); a new box takes the class
+of its neighbouring row (the one before it, else the one after, not across an outside marker), else
+the track's default.
+
 Merge, split and swap keep every box where it was: a derived box at a cut or a junction whose value
 would otherwise change (it was interpolated, or blended from a keyframe now on the other side) becomes
 a keyframe; a gap between rows of different origin gets an "outside" marker instead of being filled.
@@ -138,7 +143,8 @@ def _range(ls: LabelSet, t: Track, first, last) -> tuple[int, int]:
 
 def _rows(t: Track, mask: np.ndarray) -> dict[str, np.ndarray]:
     return dict(frames=t.frames[mask], boxes=t.boxes[mask], kinds=t.kinds[mask],
-                model_boxes=t.model_boxes[mask], visibility=t.visibility[mask], consider=t.consider[mask])
+                model_boxes=t.model_boxes[mask], visibility=t.visibility[mask], consider=t.consider[mask],
+                classes=t.classes[mask])
 
 
 def _concat(parts: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -163,10 +169,13 @@ def _settle(track_id: int, class_id: int, cols: dict[str, np.ndarray], outside: 
     ends of each run of changed rows; derived boxes are linear between keyframes, so anchoring a run's
     ends keeps the run), and a gap the new keyframes would interpolate over gets an outside marker.
     Rows away from the junctions keep their values. Markers on a row's frame or before the first row
-    are dropped."""
+    are dropped. Rows whose classes are all one class make that the default (a single-class track's
+    default is its rows' class)."""
     frames = cols["frames"]
     if not len(frames):
         return None
+    if "classes" in cols and len(np.unique(cols["classes"])) == 1:
+        class_id = int(cols["classes"][0])
     outside = np.unique(np.asarray(outside, np.int64))
     outside = outside[(outside > frames[0]) & ~np.isin(outside, frames)]
     want = Track.build(track_id=track_id, class_id=class_id, outside=outside, num_frames=num_frames, **cols)
@@ -231,6 +240,17 @@ def _join(track_id: int, class_id: int, parts: Sequence[tuple[Track, np.ndarray]
                    list(junctions) + list(cuts), num_frames)
 
 
+def _neighbour_class(t: Track, frame: int) -> int:
+    """The class a new row at ``frame`` takes: the row before it, else the row after it, when no
+    outside marker lies between (the object may have changed while out of view), else the default."""
+    j = int(np.searchsorted(t.frames, frame))
+    if j > 0 and not ((t.outside > t.frames[j - 1]) & (t.outside <= frame)).any():
+        return int(t.classes[j - 1])
+    if j < len(t) and not ((t.outside > frame) & (t.outside <= t.frames[j])).any():
+        return int(t.classes[j])
+    return t.class_id
+
+
 def _with_keyframe(t: Track, frame: int, box: np.ndarray) -> Track:
     """``t`` with a keyframe ``box`` at ``frame`` (replacing or inserting the row), re-derived around it."""
     i = t.row(frame)
@@ -248,6 +268,7 @@ def _with_keyframe(t: Track, frame: int, box: np.ndarray) -> Track:
                         model_boxes=np.insert(t.model_boxes, j, np.nan, axis=0),
                         visibility=np.insert(t.visibility, j, t.visibility[prev]),
                         consider=np.insert(t.consider, j, t.consider[prev]),
+                        classes=np.insert(t.classes, j, _neighbour_class(t, frame)),
                         outside=t.outside[t.outside != frame])
     lo, hi = affected_range(new, frame)
     return rederive(new, lo, hi)
@@ -409,7 +430,8 @@ def _overlap(a: Track, b: Track) -> np.ndarray:
 
 
 def merge_tracks(label_set: LabelSet, *, keep_id: int, other_id: int) -> Change:
-    """Put every box of ``other_id`` into ``keep_id`` (which keeps its ID and class). In frames where both
+    """Put every box of ``other_id`` into ``keep_id`` (which keeps its ID and default class; every box keeps
+    its own row class). In frames where both
     have a box: a keyframe wins over a derived box; of two keyframes ``keep_id``'s stays and the other's
     is dropped (listed in ``info['dropped_keyframes']`` and the message); of two derived boxes
     ``keep_id``'s stays."""
@@ -438,7 +460,8 @@ def merge_tracks(label_set: LabelSet, *, keep_id: int, other_id: int) -> Change:
 
 def split_track(label_set: LabelSet, *, track_id: int, frame: int, new_id: int | None = None) -> Change:
     """Boxes from ``frame`` on become a new track ``new_id`` (default: one above the largest ID in use;
-    an ID in use is refused), with the same class. Both parts need at least one box."""
+    an ID in use is refused), with the same default class; every box keeps its row class. Both parts need
+    at least one box."""
     t = _track(label_set, track_id)
     frame = _frame(label_set, frame)
     tid = t.track_id
@@ -459,7 +482,7 @@ def split_track(label_set: LabelSet, *, track_id: int, frame: int, new_id: int |
 
 def swap_ids(label_set: LabelSet, *, id_a: int, id_b: int, frame: int) -> Change:
     """From ``frame`` on, the boxes of ``id_a`` belong to ``id_b`` and vice versa (an ID switch fix).
-    Each ID keeps its class."""
+    Each ID keeps its default class; the boxes move with their row classes."""
     a = _track(label_set, id_a)
     b = _track(label_set, id_b)
     frame = _frame(label_set, frame)
@@ -515,13 +538,30 @@ def change_id(label_set: LabelSet, *, track_id: int, new_id: int, swap: bool = F
 
 # ---------------------------------------------------------------------------- attributes
 
-def set_class(label_set: LabelSet, *, track_id: int, class_id: int) -> Change:
-    """The MOT class of a whole track."""
+def set_class(label_set: LabelSet, *, track_id: int, class_id: int, first: int | None = None,
+              last: int | None = None) -> Change:
+    """The MOT class of a whole track (its default and every row), or, given ``first`` and/or ``last``,
+    of its boxes in [first, last] only (e.g. distractor 8 while the object is mostly out of view; the
+    default changes too when every row then has the class)."""
     t = _track(label_set, track_id)
     cid = check_class_id(class_id)
-    if cid == t.class_id:
-        raise ValueError(f"track {t.track_id} already has class {cid}")
-    return _change(f"Class {cid} for #{t.track_id}", label_set, {t.track_id: t.replace(class_id=cid)})
+    tid = t.track_id
+    if first is None and last is None:
+        if cid == t.class_id and t.single_class:
+            raise ValueError(f"track {tid} already has class {cid}")
+        return _change(f"Class {cid} for #{tid}", label_set,
+                       {tid: t.replace(class_id=cid, classes=np.full(len(t), cid, np.int64))})
+    a, b = _range(label_set, t, first, last)
+    m = (t.frames >= a) & (t.frames <= b)
+    if not m.any():
+        raise ValueError(f"track {tid} has no box in frames {a}..{b}")
+    if (t.classes[m] == cid).all():
+        raise ValueError(f"track {tid} already has class {cid} in frames {a}..{b}")
+    classes = t.classes.copy()
+    classes[m] = cid
+    default = cid if (classes == cid).all() else t.class_id
+    return _change(f"Class {cid} for #{tid} frames {a}..{b}", label_set,
+                   {tid: t.replace(class_id=default, classes=classes)})
 
 
 def set_visibility(label_set: LabelSet, *, track_id: int, visibility: float, first: int | None = None,

@@ -49,8 +49,10 @@ def correction_offsets(track: Track) -> tuple[np.ndarray, np.ndarray]:
 def rederive(track: Track, lo: int = 0, hi: int = _FAR) -> Track:
     """Recompute every derived row with a frame in [lo, hi]: MODEL rows get the blended correction,
     INTERPOLATED rows are regenerated (removed where no closed keyframe segment covers them, added
-    where one does). Keyframes and rows outside [lo, hi] are kept as they are. Visibility and consider
-    of a regenerated row are kept; a new row takes them from the row before it."""
+    where one does). Keyframes and rows outside [lo, hi] are kept as they are. Visibility, consider and
+    class of a regenerated row are kept (a ranged edit of them survives moving a keyframe); a new row
+    takes visibility and consider from the row before it and its class from the keyframe before it
+    (the start of its segment)."""
     F, kinds = track.frames, track.kinds
     K = BoxKind
     in_range = (F >= lo) & (F <= hi)
@@ -92,8 +94,8 @@ def rederive(track: Track, lo: int = 0, hi: int = _FAR) -> Track:
     # INTERPOLATED rows: drop those in range, regenerate inside closed keyframe segments
     old_interp = in_range & (kinds == K.INTERPOLATED)
     keep = ~old_interp
-    old_attrs = {int(fr): (v, c) for fr, v, c in zip(F[old_interp], track.visibility[old_interp],
-                                                     track.consider[old_interp])}
+    old_attrs = {int(fr): (v, c, k) for fr, v, c, k in zip(F[old_interp], track.visibility[old_interp],
+                                                           track.consider[old_interp], track.classes[old_interp])}
     new_frames = []
     if len(kf) > 1:
         a, b = kf[:-1], kf[1:]
@@ -117,9 +119,11 @@ def rederive(track: Track, lo: int = 0, hi: int = _FAR) -> Track:
     prev = np.clip(np.searchsorted(anchor_f, new_frames) - 1, 0, None)
     new_vis = track.visibility[keep][prev].copy() if n_new else np.zeros(0)
     new_con = track.consider[keep][prev].copy() if n_new else np.zeros(0, bool)
+    key_before = np.clip(np.searchsorted(kf, new_frames) - 1, 0, None)  # new rows lie inside a segment
+    new_cls = track.classes[is_key][key_before].copy() if n_new else np.zeros(0, np.int64)
     for j, fr in enumerate(new_frames.tolist()):
         if fr in old_attrs:
-            new_vis[j], new_con[j] = old_attrs[fr]
+            new_vis[j], new_con[j], new_cls[j] = old_attrs[fr]
 
     frames = np.concatenate([anchor_f, new_frames])
     order = np.argsort(frames, kind="stable")
@@ -129,4 +133,5 @@ def rederive(track: Track, lo: int = 0, hi: int = _FAR) -> Track:
         kinds=np.concatenate([kinds[keep], np.full(n_new, K.INTERPOLATED, np.uint8)])[order],
         model_boxes=np.concatenate([track.model_boxes[keep], np.full((n_new, 4), np.nan)])[order],
         visibility=np.concatenate([track.visibility[keep], new_vis])[order],
-        consider=np.concatenate([track.consider[keep], new_con])[order])
+        consider=np.concatenate([track.consider[keep], new_con])[order],
+        classes=np.concatenate([track.classes[keep], new_cls])[order])

@@ -17,9 +17,12 @@ An entry stores the *resulting states* of the tracks an edit touched (or the who
 idempotent, so replaying entries a crashed compaction had already saved gives the same state.
 
 Entry payload (zlib-compressed): ``b"STVJ"``, uint32 header length, a JSON header
-``{"meta": {...} | null, "tracks": [{"id", "class", "n", "m"} | {"id", "deleted": true}, ...]}``, then per
-present track, little-endian: frames int64 (n), boxes float64 (n, 4), model_boxes float64 (n, 4),
-kinds uint8 (n), visibility float64 (n), consider uint8 (n), outside int64 (m). Nothing is pickled;
+``{"meta": {...} | null, "tracks": [{"id", "class", "n", "m"[, "row_classes": true]} | {"id", "deleted": true},
+...]}``, then per present track, little-endian: frames int64 (n), boxes float64 (n, 4), model_boxes float64
+(n, 4), kinds uint8 (n), visibility float64 (n), consider uint8 (n), outside int64 (m), and, only for a
+track flagged ``row_classes`` (rows of several classes), its per-row classes int64 (n); without the flag
+every row has ``class`` (so single-class entries are byte for byte what the first journals wrote, and
+those replay unchanged). Nothing is pickled;
 everything read is validated (sizes against the bytes present, frames against the video, IDs, finite
 boxes) and a bad entry raises :class:`JournalCorruptError` naming the file and the entry.
 """
@@ -95,11 +98,15 @@ def encode_states(states: Mapping[int, Track | None], meta: dict | None = None) 
         if t is None:
             header["tracks"].append({"id": int(tid), "deleted": True})
             continue
-        header["tracks"].append({"id": t.track_id, "class": t.class_id, "n": len(t), "m": len(t.outside)})
+        entry = {"id": t.track_id, "class": t.class_id, "n": len(t), "m": len(t.outside)}
         chunks += [t.frames.astype("<i8").tobytes(), t.boxes.astype("<f8").tobytes(),
                    t.model_boxes.astype("<f8").tobytes(), t.kinds.astype("u1").tobytes(),
                    t.visibility.astype("<f8").tobytes(), t.consider.astype("u1").tobytes(),
                    t.outside.astype("<i8").tobytes()]
+        if not t.single_class:
+            entry["row_classes"] = True
+            chunks.append(t.classes.astype("<i8").tobytes())
+        header["tracks"].append(entry)
     head = json.dumps(header).encode()
     return zlib.compress(MAGIC + struct.pack("<I", len(head)) + head + b"".join(chunks), 1)
 
@@ -162,13 +169,18 @@ def decode_states(blob: bytes, *, num_frames: int | None, where: str) -> tuple[d
             n, m, cid = e["n"], e["m"], e["class"]
             if not all(isinstance(v, int) and not isinstance(v, bool) for v in (n, m, cid)) or n < 0 or m < 0:
                 raise TypeError("bad counts or class")
+            row_classes = e.get("row_classes", False)
+            if not isinstance(row_classes, bool):
+                raise TypeError(f"row_classes {row_classes!r}")
         except (KeyError, TypeError, AttributeError) as exc:
             raise bad(f"damaged track entry ({exc})") from None
-        if n * _BYTES_PER_ROW + m * 8 > len(raw) - pos:
+        if n * (_BYTES_PER_ROW + 8 * row_classes) + m * 8 > len(raw) - pos:
             raise bad(f"track {tid}: {n} rows / {m} markers past the end of the entry")
         cols = dict(frames=take(n, "<i8", ()), boxes=take(n, "<f8", (4,)), model_boxes=take(n, "<f8", (4,)),
                     kinds=take(n, "u1", ()), visibility=take(n, "<f8", ()), consider=take(n, "u1", ()) != 0)
         outside = take(m, "<i8", ())
+        if row_classes:
+            cols["classes"] = take(n, "<i8", ())
         try:
             states[tid] = Track.build(track_id=tid, class_id=cid, outside=outside, num_frames=num_frames, **cols)
         except ValueError as exc:
@@ -509,7 +521,7 @@ def save_to_cache(cache: "ResultsCache", label_set: LabelSet, *, journal_id: str
     if not cache.is_reading:
         raise SaveDeferred(f"{cache.path}: a run is being written; label set {label_set.name!r} stays in the "
                            f"journal until the run finishes (retry the save then)")
-    _check_space(cache.path, label_set.num_boxes * _BYTES_PER_ROW + (1 << 20))
+    _check_space(cache.path, label_set.num_boxes * (_BYTES_PER_ROW + 8) + (1 << 20))  # + the row classes
     try:
         write_label_set(cache, label_set, journal_id=journal_id, journal_seq=journal_seq)
         _fsync(cache.path)

@@ -15,9 +15,13 @@ model_boxes    float64 (n, 4)        the box the model run (or an import) gave a
                                       where none; a correction is blended on top of it
 visibility     float64 (n,)          in [0, 1] (MOT gt column 9)
 consider       bool (n,)             MOT gt column 7 "consider" flag (False = ignored)
+classes        int64 (n,)            MOT gt column 8 class of the row (MOT17 gt marks an actor
+                                      as distractor 8 in the frames where it is mostly out of view)
 =============  ====================  ==========================================================
 
-Per track: ``track_id`` (1 .. MAX_TRACK_ID), ``class_id`` (MOT class, default 1 = pedestrian) and
+Per track: ``track_id`` (1 .. MAX_TRACK_ID), ``class_id`` (the track's default MOT class, default 1 =
+pedestrian: what a track shows as its class, and what a row gets when it has no neighbouring row to take
+its class from; every row of a single-class track has it) and
 ``outside`` (int64 (m,) sorted frames): "outside from this frame" markers. The object is outside from a
 marker until the track's next row; no interpolation or correction blend crosses a marker, and marker
 frames never hold a row. Frames without a row are simply not part of the track (not exported).
@@ -58,7 +62,8 @@ class BoxKind(IntEnum):
 
 KIND_VALUES = frozenset(int(k) for k in BoxKind)
 
-#: Columns of the flat row table of :meth:`LabelSet.to_rows` / :meth:`LabelSet.from_rows` (float64).
+#: Columns of the flat row table of :meth:`LabelSet.to_rows` / :meth:`LabelSet.from_rows` (float64);
+#: ``class_id`` is the row's own class (``Track.classes``), as MOT gt's column 8.
 ROW_COLUMNS = ("frame", "track_id", "x1", "y1", "x2", "y2", "kind", "visibility", "consider", "class_id",
                "outside")
 ROW_WIDTH = len(ROW_COLUMNS)
@@ -124,12 +129,20 @@ class Track:
     visibility: np.ndarray
     consider: np.ndarray
     outside: np.ndarray
+    #: (n,) int64 per-row class; None (positional construction of a single-class track) means
+    #: ``class_id`` on every row (filled in by ``__post_init__``).
+    classes: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.classes is None:
+            object.__setattr__(self, "classes", _readonly(np.full(self.frames.shape[0], self.class_id, np.int64)))
 
     @classmethod
     def build(cls, *, track_id: int, class_id: int = 1, frames, boxes, kinds, model_boxes=None,
-              visibility=None, consider=None, outside=(), num_frames: int | None = None,
+              visibility=None, consider=None, outside=(), classes=None, num_frames: int | None = None,
               _checked: frozenset = frozenset()) -> "Track":
-        """Validate and freeze. ``model_boxes``/``visibility``/``consider`` default to NaN / 1.0 / True.
+        """Validate and freeze. ``model_boxes``/``visibility``/``consider`` default to NaN / 1.0 / True,
+        ``classes`` (per-row class) to ``class_id`` on every row.
 
         Checks: IDs and classes in range, frames strictly increasing (and < num_frames when given), boxes
         finite with x2 >= x1, y2 >= y1 (model boxes may be degenerate; user boxes are checked by the
@@ -155,12 +168,20 @@ class Track:
         vis = np.ones(n) if visibility is None else column("visibility", visibility, np.float64).reshape(-1)
         con = np.ones(n, bool) if consider is None else column("consider", consider, bool).reshape(-1)
         out = column("outside", outside, np.int64).reshape(-1)
-        fresh = {k for k in ("frames", "boxes", "kinds", "model_boxes", "visibility", "consider", "outside")
-                 if k not in _checked}
+        if classes is None:
+            rcls = np.full(n, cid, np.int64)
+        else:
+            rcls = column("classes", classes, np.int64).reshape(-1)
+        fresh = {k for k in ("frames", "boxes", "kinds", "model_boxes", "visibility", "consider", "outside",
+                             "classes") if k not in _checked}
         where = f"track {tid}"
-        if kinds.shape != (n,) or vis.shape != (n,) or con.shape != (n,):
+        if kinds.shape != (n,) or vis.shape != (n,) or con.shape != (n,) or rcls.shape != (n,):
             raise ValueError(f"{where}: column lengths differ ({n} frames, {kinds.shape[0]} kinds, "
-                             f"{vis.shape[0]} visibilities, {con.shape[0]} consider flags)")
+                             f"{vis.shape[0]} visibilities, {con.shape[0]} consider flags, "
+                             f"{rcls.shape[0]} row classes)")
+        if classes is not None and "classes" in fresh and n and ((rcls < 1) | (rcls > MAX_CLASS_ID)).any():
+            raise ValueError(f"{where}: row class must be in [1, {MAX_CLASS_ID}], got "
+                             f"{int(rcls[(rcls < 1) | (rcls > MAX_CLASS_ID)][0])}")
         if n:
             if "frames" in fresh or num_frames is not None:
                 if frames[0] < 0 or (num_frames is not None and frames[-1] >= num_frames):
@@ -193,16 +214,26 @@ class Track:
                 raise ValueError(f"{where}: outside frames must be strictly increasing")
             if n and ("outside" in fresh or "frames" in fresh) and np.isin(out, frames).any():
                 raise ValueError(f"{where}: an outside frame also holds a box")
-        for a in (frames, boxes, kinds, mb, vis, con, out):
+        for a in (frames, boxes, kinds, mb, vis, con, out, rcls):
             _readonly(a)
-        return cls(tid, cid, frames, boxes, kinds, mb, vis, con, out)
+        return cls(tid, cid, frames, boxes, kinds, mb, vis, con, out, rcls)
 
     def replace(self, **changes) -> "Track":
         """A new validated Track with some fields replaced; the others are shared (they are read-only)
-        and not checked again."""
+        and not checked again.
+
+        ``class_id`` without ``classes`` on a single-class track (every row has its default) changes the
+        class of every row too, as it did before rows had classes; on a track with mixed row classes
+        it changes only the default."""
         fields = dict(track_id=self.track_id, class_id=self.class_id, frames=self.frames, boxes=self.boxes,
                       kinds=self.kinds, model_boxes=self.model_boxes, visibility=self.visibility,
-                      consider=self.consider, outside=self.outside)
+                      consider=self.consider, outside=self.outside, classes=self.classes)
+        if "classes" not in changes and ("class_id" in changes or "frames" in changes):
+            if self.single_class:  # the rows follow the (new) default, as before rows had classes
+                changes = dict(changes, classes=None)
+            elif "frames" in changes and np.asarray(changes["frames"]).reshape(-1).shape[0] != len(self):
+                raise ValueError(f"track {self.track_id} has rows of several classes: replacing its rows "
+                                 f"needs their classes too")
         fields.update(changes)
         same = frozenset(k for k, v in fields.items() if v is getattr(self, k, None) and isinstance(v, np.ndarray))
         return Track.build(**fields, _checked=same)
@@ -210,6 +241,11 @@ class Track:
     # ---- queries ------------------------------------------------------------------------
     def __len__(self) -> int:
         return int(self.frames.shape[0])
+
+    @property
+    def single_class(self) -> bool:
+        """Every row has the track's default class (what every track was before rows had classes)."""
+        return bool((self.classes == self.class_id).all())
 
     @property
     def first(self) -> int:
@@ -248,20 +284,24 @@ class Track:
                 and np.array_equal(self.kinds, other.kinds)
                 and np.array_equal(self.model_boxes, other.model_boxes, equal_nan=True)
                 and np.array_equal(self.visibility, other.visibility)
-                and np.array_equal(self.consider, other.consider) and np.array_equal(self.outside, other.outside))
+                and np.array_equal(self.consider, other.consider) and np.array_equal(self.outside, other.outside)
+                and np.array_equal(self.classes, other.classes))
 
     def __repr__(self) -> str:
         span = f"{self.first}..{self.last}" if len(self) else "empty"
-        return (f"Track(id={self.track_id}, class={self.class_id}, {len(self)} boxes {span}, "
+        mixed = "" if self.single_class else f" (rows of classes {np.unique(self.classes).tolist()[:5]})"
+        return (f"Track(id={self.track_id}, class={self.class_id}{mixed}, {len(self)} boxes {span}, "
                 f"{len(self.keyframes())} keyframes, {len(self.outside)} outside)")
 
 
 def tracks_from_columns(*, track_ids, class_ids, row_ends, frames, boxes, kinds, model_boxes, visibility,
                         consider, outside: Mapping[int, Iterable[int]] | None = None,
-                        num_frames: int) -> list[Track]:
+                        num_frames: int, classes=None) -> list[Track]:
     """Many tracks at once from row columns grouped by track (track i owns rows row_ends[i-1]:row_ends[i]),
     checked with the rules of :meth:`Track.build` in a few whole-array passes (a 1M-box set loads in a
-    fraction of the time one build per track takes). ValueError names the first offending track."""
+    fraction of the time one build per track takes). ``class_ids`` (T,) are the tracks' defaults,
+    ``classes`` (N,) the per-row classes (None: each track's default on its rows). ValueError names the
+    first offending track."""
     ids = np.asarray(track_ids, np.int64).reshape(-1)
     cids = np.asarray(class_ids, np.int64).reshape(-1)
     ends = np.asarray(row_ends, np.int64).reshape(-1)
@@ -273,8 +313,9 @@ def tracks_from_columns(*, track_ids, class_ids, row_ends, frames, boxes, kinds,
     mb = np.array(model_boxes, dtype=np.float64)
     vis = np.array(visibility, dtype=np.float64).reshape(-1)
     con = np.array(consider, dtype=bool).reshape(-1)
+    rcls = None if classes is None else np.array(classes, dtype=np.int64).reshape(-1)
     if (cids.shape != (T,) or ends.shape != (T,) or boxes.shape != (n, 4) or mb.shape != (n, 4)
-            or any(a.shape[0] != n for a in (kinds, vis, con))):
+            or any(a.shape[0] != n for a in (kinds, vis, con)) or (rcls is not None and rcls.shape != (n,))):
         raise ValueError("track and row columns have different lengths")
     starts = np.r_[0, ends[:-1]] if T else np.zeros(0, np.int64)
     if T and (ends[-1] != n or (ends - starts <= 0).any()):
@@ -282,6 +323,8 @@ def tracks_from_columns(*, track_ids, class_ids, row_ends, frames, boxes, kinds,
     if not T and n:
         raise ValueError(f"{n} rows but no tracks")
     owner = np.repeat(np.arange(T), ends - starts) if T else np.zeros(0, np.int64)
+    if rcls is None:
+        rcls = cids[owner] if T else np.zeros(0, np.int64)
 
     def fail(row_mask: np.ndarray, rule: str) -> None:
         if row_mask.any():
@@ -310,7 +353,8 @@ def tracks_from_columns(*, track_ids, class_ids, row_ends, frames, boxes, kinds,
          f"model boxes must be within +-{MAX_COORD:g}")
     fail((kinds == BoxKind.MODEL) & ~has_mb, "a MODEL row without a model box")
     fail(~((vis >= 0) & (vis <= 1)), "visibility must be in [0, 1]")
-    for a in (frames, boxes, kinds, mb, vis, con):
+    fail((rcls < 1) | (rcls > MAX_CLASS_ID), f"row class must be in [1, {MAX_CLASS_ID}]")
+    for a in (frames, boxes, kinds, mb, vis, con, rcls):
         _readonly(a)
     outside = {int(k): v for k, v in (outside or {}).items()}
     unknown = set(outside) - set(ids.tolist())
@@ -323,10 +367,30 @@ def tracks_from_columns(*, track_ids, class_ids, row_ends, frames, boxes, kinds,
         if tid in outside:  # few tracks: the full per-track checks of the markers
             tracks.append(Track.build(track_id=tid, class_id=cid, frames=cols[0], boxes=cols[1], kinds=cols[2],
                                       model_boxes=cols[3], visibility=cols[4], consider=cols[5],
-                                      outside=sorted(outside[tid]), num_frames=num_frames))
+                                      outside=sorted(outside[tid]), classes=rcls[a:b], num_frames=num_frames))
         else:
-            tracks.append(Track(tid, cid, *cols, no_markers))
+            tracks.append(Track(tid, cid, *cols, no_markers, rcls[a:b]))
     return tracks
+
+
+def most_frequent_class(classes: np.ndarray, row_ends: np.ndarray) -> np.ndarray:
+    """(T,) int64 per group of rows (group i: rows row_ends[i-1]:row_ends[i]) its most frequent class,
+    the smallest id among equally frequent ones: the default class of a track read from per-row classes."""
+    classes = np.asarray(classes, np.int64).reshape(-1)
+    ends = np.asarray(row_ends, np.int64).reshape(-1)
+    if not len(ends):
+        return np.zeros(0, np.int64)
+    owner = np.repeat(np.arange(len(ends)), np.diff(np.r_[0, ends]))
+    order = np.lexsort((classes, owner))
+    o, c = owner[order], classes[order]
+    new = np.r_[True, (o[1:] != o[:-1]) | (c[1:] != c[:-1])]
+    run_start = np.flatnonzero(new)
+    counts = np.diff(np.r_[run_start, len(c)])
+    run_owner, run_class = o[run_start], c[run_start]
+    # per owner: the largest count, then the smallest class (runs are sorted by class within an owner)
+    pick = np.lexsort((run_class, -counts, run_owner))
+    first = np.r_[True, run_owner[pick][1:] != run_owner[pick][:-1]]
+    return run_class[pick][first]
 
 
 @dataclass(frozen=True)
@@ -339,7 +403,7 @@ class FrameBoxes:
     kinds: np.ndarray        # (N,) uint8 BoxKind
     visibility: np.ndarray   # (N,) float64
     consider: np.ndarray     # (N,) bool
-    classes: np.ndarray      # (N,) int64
+    classes: np.ndarray      # (N,) int64, each box's own (per-row) class
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
@@ -491,7 +555,9 @@ class LabelSet:
         """Build from a flat (N, 11) float64 table with columns ``ROW_COLUMNS``:
 
         frame (0-based), track_id (>= 1), x1, y1, x2, y2 (0-based, x2/y2 exclusive), kind (BoxKind),
-        visibility [0, 1], consider (0/1), class_id (>= 1, the same on every row of a track), outside (0/1).
+        visibility [0, 1], consider (0/1), class_id (>= 1, the row's class), outside (0/1).
+        A track's default class (``Track.class_id``) is the most frequent class of its rows (of equally
+        frequent ones the smallest id); every row keeps its own.
         A row with outside = 1 is an "outside from this frame" marker: its box columns are ignored (NaN
         allowed). MODEL rows get their box as model box (imported tracks should be MODEL, so that a
         correction blends instead of needing an edit per frame). Nothing is re-interpolated.
@@ -527,12 +593,11 @@ class LabelSet:
         starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.zeros(0, np.int64)
         ends = np.r_[starts[1:], len(ids)].astype(np.int64)
         cls_ids = rows[:, COL_CLASS].astype(np.int64)
-        mixed = np.flatnonzero(cls_ids[1:] != cls_ids[:-1]) + 1 if len(ids) else np.zeros(0, np.int64)
-        mixed = mixed[~np.isin(mixed, starts)]
-        if len(mixed):
-            tid = int(ids[mixed[0]])
-            classes = np.unique(cls_ids[ids == tid]).tolist()
-            raise ValueError(f"{what}: track {tid} has rows of classes {classes[:5]}; a track has one class")
+        bad = (cls_ids < 1) | (cls_ids > MAX_CLASS_ID)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{what}: track {int(ids[i])} frame {int(frames[i])}: class {int(cls_ids[i])} "
+                             f"outside [1, {MAX_CLASS_ID}]")
         kinds = rows[:, COL_KIND]
         boxes = rows[:, COL_X1:COL_Y2 + 1]
         by_track: dict[int, list[int]] = {}
@@ -542,7 +607,8 @@ class LabelSet:
             if not np.isin(kinds, list(KIND_VALUES)).all():
                 raise ValueError(f"unknown box kind (allowed {sorted(KIND_VALUES)})")
             tracks = tracks_from_columns(
-                track_ids=ids[starts], class_ids=cls_ids[starts], row_ends=ends, frames=frames, boxes=boxes,
+                track_ids=ids[starts], class_ids=most_frequent_class(cls_ids, ends), classes=cls_ids,
+                row_ends=ends, frames=frames, boxes=boxes,
                 kinds=kinds, model_boxes=np.where((kinds == BoxKind.MODEL)[:, None], boxes, np.nan),
                 visibility=rows[:, COL_VISIBILITY], consider=rows[:, COL_CONSIDER] != 0,
                 outside={t: sorted(set(f)) for t, f in by_track.items() if t in set(ids[starts].tolist())},
@@ -571,6 +637,8 @@ class LabelSet:
             block[:n, COL_KIND] = t.kinds
             block[:n, COL_VISIBILITY] = t.visibility
             block[:n, COL_CONSIDER] = t.consider
+            block[:n, COL_CLASS] = t.classes
+            block[n:, COL_CLASS] = t.class_id
             if m:
                 block[n:, COL_FRAME] = t.outside
                 block[n:, COL_X1:COL_Y2 + 1] = np.nan
@@ -578,7 +646,6 @@ class LabelSet:
                 block[n:, COL_VISIBILITY] = 0
                 block = block[np.argsort(block[:, COL_FRAME], kind="stable")]
             block[:, COL_ID] = tid
-            block[:, COL_CLASS] = t.class_id
             parts.append(block)
         return np.concatenate(parts) if parts else np.zeros((0, ROW_WIDTH))
 
@@ -629,14 +696,15 @@ class LabelSet:
         kinds = np.empty(n, np.uint8)
         vis = np.empty(n)
         con = np.empty(n, bool)
+        cls_ = np.empty(n, np.int64)
         for j, (t, i) in enumerate(zip(tracks, rows)):
             boxes[j] = t.boxes[i]
             kinds[j] = t.kinds[i]
             vis[j] = t.visibility[i]
             con[j] = t.consider[i]
+            cls_[j] = t.classes[i]
         return FrameBoxes(frame=k, ids=np.fromiter((t.track_id for t in tracks), np.int64, n), boxes=boxes,
-                          kinds=kinds, visibility=vis, consider=con,
-                          classes=np.fromiter((t.class_id for t in tracks), np.int64, n))
+                          kinds=kinds, visibility=vis, consider=con, classes=cls_)
 
     def track_spans(self) -> TrackSpans:
         """First/last frame of every track that has a box (ascending ID), for the timeline."""

@@ -187,7 +187,7 @@ def test_det_import_tracks_into_a_run(tmp_path, capsys):
     (["--results", "res.txt", "--run", "x"], "1,16777217,1,1,5,5,1\n", "res.txt:1: id 16777217 outside 0..16777216"),
     (["--results", "res.txt", "--run", "x"], "41,1,1,1,5,5,1\n", "res.txt:1: frame 41 is beyond the video's 40"),
     (["--gt", "gt.txt", "--labels", "x"], "1,0,1,1,5,5,1,1,1\n", "gt.txt:1: id 0 outside 1..2147483647"),
-    (["--gt", "gt.txt", "--labels", "x"], "1,3,1,1,5,5,1,1,1\n2,3,1,1,5,5,1,7,1\n", "gt.txt:2: id 3 has class 7"),
+    (["--gt", "gt.txt", "--labels", "x"], "1,3,1,1,5,5,1,1,1\n2,3,1,1,5,5,1,-2,1\n", "gt.txt:2: class -2"),
     (["--gt", "gt.txt", "--labels", "x"], "1,3,1,1,5,5,1,1,1.5\n", "gt.txt:1: visibility 1.5"),
     (["--gt", "gt.txt", "--labels", "x"], "1,3,1,1,5,5,1,14,1\n", "gt.txt:1: class 14 is not a MOTChallenge class"),
 ])

@@ -8,6 +8,7 @@ from engine.labels.model import LabelSet
 
 NUM_FRAMES = 120
 WIDTH, HEIGHT = 640, 360
+CACHE_FP = "size=1:sha256=store"  # video fingerprint of the ``cache_path`` fixture's cache (conftest.py)
 
 
 def run_rows(track_specs) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Label sets in the results cache: format 2 round trip, format 1 (N, 7) still loads, hostile groups."""
+"""Label sets in the results cache: format 3 round trip, format 1 (N, 7) still loads, hostile groups."""
 from __future__ import annotations
 
 import h5py
@@ -12,15 +12,6 @@ from engine.labels import edits as E
 from engine.labels.journal import load, save
 from engine.labels.model import BoxKind, LabelSet
 
-FP = "size=1:sha256=store"
-
-
-@pytest.fixture
-def cache_path(tmp_path):
-    path = tmp_path / "clip.stv.h5"
-    ResultsCache.create(path, video_fingerprint=FP, video_path="/v.mp4", num_frames=NUM_FRAMES, fps=25.0,
-                        width=640, height=360).close()
-    return path
 
 
 def rich_set() -> LabelSet:
@@ -117,7 +108,7 @@ def _v2(**override):
     (_v2(boxes=np.zeros((3, 5))), "shape"),
     (_v2(outside=np.array([[99, 5]])), "unknown track"),
     (_v2(outside=np.array([[7, 1]])), "also holds a box"),
-    (_v2(attr_label_format=np.int64(3)), "label format 3"),
+    (_v2(attr_label_format=np.int64(4)), "label format 4"),
     (_v2(attr_class_names="[1, 2]"), "class_names"),
     ({"rows": np.array([[0, 1, 0, 0, 5, 5, 1], [0, 1, 0, 0, 5, 5, 1]])}, "two boxes in frame 0"),
     ({"rows": np.array([[0, 0, 0, 0, 5, 5, 1]])}, "track id"),
