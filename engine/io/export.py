@@ -123,7 +123,8 @@ def _check_token(value: str, what: str) -> str:
 
 def label_set_gt_records(label_set: "LabelSet") -> MOTRecords:
     """9-column MOT gt rows of a label set: every frame where a track is inside (keyframe,
-    interpolated or model box), sorted by frame then id; outside frames are absent."""
+    interpolated or model box), sorted by frame then id; outside frames are absent. Class (column 8),
+    consider flag and visibility are each row's own (a track may be distractor 8 in some frames)."""
     from engine.labels.model import (COL_CLASS, COL_CONSIDER, COL_FRAME, COL_ID, COL_VISIBILITY, COL_X1,
                                      COL_Y2)
 

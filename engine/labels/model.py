@@ -623,8 +623,9 @@ class LabelSet:
 
         By default one row per frame where a track is inside (keyframe, interpolated or model box): what
         a MOT export writes. ``include_outside`` adds the "outside from this frame" markers (outside = 1,
-        NaN box), so ``from_rows(to_rows(include_outside=True))`` round-trips (except model boxes of
-        keyframes, which the table does not carry).
+        NaN box, the track's default class), so ``from_rows(to_rows(include_outside=True))`` round-trips
+        (except model boxes of keyframes, which the table does not carry, and a default class that is not
+        the most frequent row class of its track, which ``from_rows`` takes as the default).
         """
         parts = []
         for tid in sorted(self._tracks):

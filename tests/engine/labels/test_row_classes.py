@@ -277,10 +277,16 @@ def test_row_classes_survive_journal_replay_and_compaction(cache_path):
         journal.record("gt", split)
         split.revert(ls)
         journal.record("gt", split, action="undo")
+        undone = E.set_class(ls, track_id=5, class_id=2, first=40, last=50)
+        undone.apply(ls)
+        journal.record("gt", undone)
+        undone.revert(ls)
+        journal.record("gt", undone, action="undo")
+        assert ls.track(5).single_class
     with ResultsCache.open(cache_path) as cache, \
             LabelJournal.open(journal_path_for(cache_path), readonly=True) as journal:
         replayed = load(cache, "gt", journal)
-    assert replayed.equals(ls) and 40 not in replayed
+    assert replayed.equals(ls) and 40 not in replayed and replayed.track(5).single_class
     assert np.flatnonzero(replayed.track(3).classes == 8).tolist() == [0, 1, 2, 3, 4]
     with ResultsCache.open(cache_path, mode="a") as cache, \
             LabelJournal.open(journal_path_for(cache_path), video_fingerprint=CACHE_FP) as journal:
