@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeks", type=int, default=60, help="random seeks to time (default 60)")
     parser.add_argument("--cold-starts", type=int, default=3, help="launches to time (default 3)")
     parser.add_argument("--workdir", help="keep the clip and cache here (default: a temporary folder)")
+    parser.add_argument("--tracks", type=int, default=0,
+                        help="also show a label set being edited: this many tracks, about 200 boxes each "
+                             "(5000 -> 1M boxes), with keyframes every 25 frames (default 0: none)")
 
 
 def _make_inputs(folder: Path, *, frames: int, width: int, height: int) -> tuple[Path, Path]:
@@ -49,6 +52,28 @@ def _make_inputs(folder: Path, *, frames: int, width: int, height: int) -> tuple
                     writer.write(synthetic_frame(k, width=width, height=height, num_tracks=8,
                                                  alpha_shape=(height // 24, width // 24), with_detections=True))
     return clip, cache_path
+
+
+def synthetic_label_set(*, num_frames: int, num_tracks: int, width: int, height: int, span: int = 200):
+    """A label set of ``num_tracks`` tracks, each ``span`` frames long at a random start, MODEL boxes with a
+    keyframe every 25 frames (what a long corrected run looks like), built column-wise in one go."""
+    from engine.labels import BoxKind, LabelSet
+    from engine.labels.model import ROW_WIDTH
+
+    rng = np.random.default_rng(0)
+    span = min(span, num_frames)
+    starts = rng.integers(0, num_frames - span + 1, size=num_tracks)
+    frames = (starts[:, None] + np.arange(span)[None, :]).reshape(-1)
+    ids = np.repeat(np.arange(1, num_tracks + 1), span)
+    x = rng.uniform(0, width - 60, size=num_tracks)[:, None] + np.linspace(0, 40, span)[None, :]
+    y = rng.uniform(0, height - 120, size=num_tracks)[:, None] + np.zeros(span)[None, :]
+    table = np.zeros((len(frames), ROW_WIDTH))
+    table[:, 0], table[:, 1] = frames, ids
+    table[:, 2], table[:, 3] = x.reshape(-1), y.reshape(-1)
+    table[:, 4], table[:, 5] = table[:, 2] + 40, table[:, 3] + 90
+    table[:, 6] = np.where(np.tile(np.arange(span) % 25 == 0, num_tracks), BoxKind.KEYFRAME, BoxKind.MODEL)
+    table[:, 7] = table[:, 8] = table[:, 9] = 1.0
+    return LabelSet.from_rows(table, name="bench", num_frames=num_frames, width=width, height=height)
 
 
 def _percentiles(values_s: list[float]) -> tuple[float, float]:
@@ -106,6 +131,14 @@ def run(args: argparse.Namespace) -> int:
             print(f"stv bench viewer: cannot open the clip: {errors}", file=sys.stderr)
             return 1
         state, view = window.state, window.video_view
+        if args.tracks > 0:
+            t1 = time.perf_counter()
+            labels = synthetic_label_set(num_frames=len(state.video), num_tracks=args.tracks, width=width,
+                                         height=height)
+            window.editing.ask_close = lambda _count: "discard"
+            window.editing.editor.set_labels(labels)  # edited, not saved: the journal is not part of the figure
+            print(f"  label set shown: {len(labels)} tracks, {labels.num_boxes:,} boxes "
+                  f"(built in {time.perf_counter() - t1:.1f} s); timeline lanes + keyframe marks on")
         assert all(state.overlays.values()), "all overlays on"
         state.set_frame(0)
         view.render_now()
