@@ -89,18 +89,27 @@ class LabelOverlay:
             tid, kind, ignored = int(tid), int(kind), not consider
             r, g, b = track_rgb(tid)
             item = self.boxes.take()
-            width = _PEN_WIDTH[kind] + (2.0 if tid == selected else 0.0)
-            pen = QPen(QColor(r, g, b, 140 if ignored else 255), width, _PEN_STYLE[kind])
-            pen.setCosmetic(True)
-            item.setPen(pen)
+            # pooled items keep their look from the last frame: set pens and texts only when they change
+            # (TextItem.setText re-lays out its document: the bulk of a frame's cost with hundreds of boxes)
+            look = (tid, kind, ignored, tid == selected)
+            if getattr(item, "_look", None) != look:
+                width = _PEN_WIDTH[kind] + (2.0 if tid == selected else 0.0)
+                pen = QPen(QColor(r, g, b, 140 if ignored else 255), width, _PEN_STYLE[kind])
+                pen.setCosmetic(True)
+                item.setPen(pen)
+                item._look = look
             item.setRect(QRectF(float(box[0]), float(box[1]), float(box[2] - box[0]), float(box[3] - box[1])))
-            item.setVisible(True)
+            if not item.isVisible():
+                item.setVisible(True)
             label = self.labels.take()
-            mark = {KEYFRAME: " ◆", INTERPOLATED: "", MODEL: " ·model"}[kind]
-            label.setText(f"#{tid}{mark}{'  ignored' if ignored else ''}", color=(16, 16, 16))
-            label.fill = pg.mkBrush(r, g, b, 230 if kind == KEYFRAME else 170)
+            if getattr(label, "_look", None) != look[:3]:
+                mark = {KEYFRAME: " ◆", INTERPOLATED: "", MODEL: " ·model"}[kind]
+                label.setText(f"#{tid}{mark}{'  ignored' if ignored else ''}", color=(16, 16, 16))
+                label.fill = pg.mkBrush(r, g, b, 230 if kind == KEYFRAME else 170)
+                label._look = look[:3]
             label.setPos(float(box[0]), float(box[1]))
-            label.setVisible(True)
+            if not label.isVisible():
+                label.setVisible(True)
             self._item_of[tid] = (item, label)
         self.boxes.end()
         self.labels.end()
