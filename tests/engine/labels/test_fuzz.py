@@ -16,6 +16,8 @@ def consistent(ls) -> None:
         again = rederive(t)
         assert np.array_equal(again.frames, t.frames), f"track {t.track_id}: rows would change"
         np.testing.assert_allclose(again.boxes, t.boxes, atol=1e-6, err_msg=f"track {t.track_id}")
+        assert np.array_equal(again.classes, t.classes), f"track {t.track_id}: row classes would change"
+        assert not t.single_class or len(np.unique(t.classes)) == 1
         kf = t.keyframes()
         for f in t.frames[t.kinds == BoxKind.INTERPOLATED].tolist():
             left, right = kf[kf < f], kf[kf > f]
@@ -25,16 +27,19 @@ def consistent(ls) -> None:
     for k in (0, 31, 59, 60, 61, 89, 119):  # the per-frame index follows every edit
         expect = [t.track_id for t in ls.tracks() if t.row(k) is not None]
         assert ls.frame_boxes(k).ids.tolist() == expect
+        assert ls.frame_boxes(k).classes.tolist() == [int(t.classes[t.row(k)]) for t in ls.tracks()
+                                                      if t.row(k) is not None]
 
 
 def rows_of(ls, ids) -> dict[int, list]:
-    """frame -> sorted list of boxes of the given tracks (which ID holds a box does not matter)."""
+    """frame -> sorted list of boxes + [row class] of the given tracks (which ID holds a box does not
+    matter; its class travels with it)."""
     out: dict[int, list] = {}
     for tid in ids:
         if tid in ls:
             t = ls.track(tid)
-            for f, b in zip(t.frames.tolist(), t.boxes.tolist()):
-                out.setdefault(f, []).append(b)
+            for f, b, c in zip(t.frames.tolist(), t.boxes.tolist(), t.classes.tolist()):
+                out.setdefault(f, []).append(b + [c])
     return {f: sorted(v) for f, v in out.items()}
 
 
@@ -58,7 +63,7 @@ def random_edit(ls, rng):
     x = float(rng.uniform(0, 500))
     box = [x, 10.0, x + float(rng.uniform(5, 60)), 90.0]
     k = int(rng.integers(0, ls.num_frames))
-    choice = rng.integers(0, 15)
+    choice = rng.integers(0, 16)
     return [
         lambda: E.set_box(ls, track_id=tid, frame=f, box=box),
         lambda: E.add_box(ls, track_id=tid, frame=k, box=box),
@@ -75,6 +80,8 @@ def random_edit(ls, rng):
         lambda: E.set_class(ls, track_id=tid, class_id=int(rng.integers(1, 14))),
         lambda: E.set_visibility(ls, track_id=tid, visibility=float(rng.uniform(0, 1)), first=f),
         lambda: E.set_consider(ls, track_id=tid, consider=bool(rng.integers(0, 2)), last=f),
+        lambda: E.set_class(ls, track_id=tid, class_id=int(rng.integers(1, 4)), first=f,
+                            last=min(f + int(rng.integers(0, 15)), ls.num_frames - 1)),
     ][choice]()
 
 
