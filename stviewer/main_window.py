@@ -190,6 +190,11 @@ class MainWindow(QMainWindow):
         for widget in (self.progress_label, self.progress_bar, self.cancel_button):
             bar.addPermanentWidget(widget)
             widget.setVisible(False)
+        self.domain_warning = QLabel(styleSheet="color: #f0a030;")  # a synthetic-only model on real footage
+        bar.insertPermanentWidget(0, self.domain_warning)
+        self.session.domainWarning.connect(lambda text: (
+            self.domain_warning.setText("⚠ model trained on synthetic clips only: not meaningful here" if text else ""),
+            self.domain_warning.setToolTip(text)))
 
     # ---- reactions ---------------------------------------------------------------------------------
     def _sync_controls(self) -> None:
