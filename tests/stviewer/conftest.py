@@ -204,6 +204,9 @@ def make_window(qtbot, tmp_path, errors, monkeypatch):
         kwargs.setdefault("settings", QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
         window = MainWindow(**kwargs)
         window.error_reporter = lambda title, message: errors.append((title, message))
+        # the unsaved-edits prompt is modal: in a test it would block teardown forever, so windows
+        # discard by default and the tests of the prompt set their own answer
+        window.editing.ask_close = lambda _count: "discard"
         qtbot.addWidget(window)
         window.resize(1280, 800)
         window.show()
