@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 _CONFIG_KEYS = ("name", "backbone", "width_multiplier", "clip_len", "input_size", "num_classes", "kernel_size",
@@ -31,7 +33,9 @@ def describe(path: Path) -> dict:
                          "complete": info.complete, "model_config": info.model_config,
                          "checkpoint_sha256": info.checkpoint_sha256, "class_names": info.class_names,
                          "params": info.params, "alpha_shape": list(info.alpha_shape), "created": info.created,
-                         "track_rows": int(len(run.track_rows()))})
+                         "track_rows": int(len(run.track_rows())),
+                         "damaged_frames": int(len(run.damaged_frames())),
+                         "resumes": _resume_history(run.resumes())})
         label_sets = [cache.label_set_info(name) for name in cache.label_set_names]
         size = cache.file_size()
         covered = sum(r["frames_with_results"] for r in runs)
@@ -43,11 +47,32 @@ def describe(path: Path) -> dict:
                 "bytes_per_frame": (size / covered) if covered else None}
 
 
+def _resume_history(history) -> list[dict]:
+    """[{time, frame}] from the run's (N, 2) resume record; values a crafted file made non-finite stay
+    None rather than breaking the description (JSON has no NaN)."""
+    def finite(x: float):
+        return float(x) if math.isfinite(x) else None
+    return [{"time": finite(t), "frame": int(k) if math.isfinite(k) else None} for t, k in history]
+
+
 def _config_summary(config: dict) -> str:
     parts = [f"{k}={config[k]}" for k in _CONFIG_KEYS if k in config]
     if not parts:
         parts = [f"{k}={v}" for k, v in list(config.items())[:6]]
     return ", ".join(parts) if parts else "(no config)"
+
+
+_RESUMES_SHOWN = 5  # a run killed many times lists only its latest resumes in text (--json has all)
+
+
+def _utc(unix_time: float) -> str:
+    """A resume time as readable UTC (a crafted time out of range prints as the raw number)."""
+    if unix_time is None:
+        return "an unknown time"
+    try:
+        return datetime.fromtimestamp(unix_time, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):
+        return f"t={unix_time!r}"
 
 
 def _size(n: float) -> str:
@@ -83,6 +108,12 @@ def format_text(d: dict) -> str:
             lines.append(f"      params      {json.dumps(r['params'], sort_keys=True)}")
         lines.append(f"      alpha       {r['alpha_shape'][0]}x{r['alpha_shape'][1]}, "
                      f"{r['track_rows']} track rows, created {r['created']}")
+        if r["damaged_frames"]:
+            lines.append(f"      damaged     {r['damaged_frames']} frames decoded with the decoder's concealment")
+        if r["resumes"]:
+            shown = ", ".join(f"frame {e['frame']} at {_utc(e['time'])}" for e in r["resumes"][-_RESUMES_SHOWN:])
+            more = f" (last {_RESUMES_SHOWN})" if len(r["resumes"]) > _RESUMES_SHOWN else ""
+            lines.append(f"      resumed     {len(r['resumes'])} times{more}: {shown}")
     lines.append(f"label sets ({len(d['label_sets'])})")
     for s in d["label_sets"]:
         src = f" from run {s['source_run']}" if s["source_run"] else ""

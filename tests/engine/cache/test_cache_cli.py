@@ -1,7 +1,9 @@
 """`stv show` and `stv bench cache`."""
 from __future__ import annotations
 
+import dataclasses
 import json
+import time
 
 import numpy as np
 
@@ -58,3 +60,40 @@ def test_bench_cache_prints_figures(capsys):
     out = capsys.readouterr().out
     for key in ("frames/s", "bytes/frame", "p50", "p95"):
         assert key in out
+
+
+def _cache_with_damaged_resumed_run(path):
+    """Run "demo": frames 3 and 7 concealed by the decoder; resumed twice (at frames 5 and 9)."""
+    with make_cache(path, num_frames=12) as cache:
+        with new_run(cache, "demo") as writer:
+            for k in range(5):
+                writer.write(dataclasses.replace(synthetic_frame(k), damaged=k == 3))
+        for start, stop in ((5, 9), (9, 12)):
+            with cache.open_run_writer("demo") as writer:
+                writer.record_resume(start)
+                for k in range(start, stop):
+                    writer.write(dataclasses.replace(synthetic_frame(k), damaged=k == 7))
+
+
+def test_show_damaged_frames_and_resume_history(cache_path, capsys):
+    before = time.time()
+    _cache_with_damaged_resumed_run(cache_path)
+    assert main(["show", str(cache_path), "--json"]) == 0
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    assert run["damaged_frames"] == 2
+    assert [e["frame"] for e in run["resumes"]] == [5, 9]
+    assert all(before - 1 <= e["time"] <= time.time() + 1 for e in run["resumes"])
+    assert main(["show", str(cache_path)]) == 0
+    out = capsys.readouterr().out
+    assert "damaged     2 frames decoded with the decoder's concealment" in out
+    assert "resumed     2 times: frame 5 at " in out and ", frame 9 at " in out and " UTC" in out
+
+
+def test_show_clean_run_says_nothing_of_damage_or_resumes(cache_path, capsys):
+    _cache_with_partial_run(cache_path)
+    assert main(["show", str(cache_path)]) == 0
+    out = capsys.readouterr().out
+    assert "damaged " not in out and "resumed " not in out
+    assert main(["show", str(cache_path), "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    assert all(r["damaged_frames"] == 0 and r["resumes"] == [] for r in runs)
