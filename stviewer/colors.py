@@ -110,6 +110,7 @@ MUTED = "#9aa0a6"
 ACCENT = "#4da3ff"
 BETA = (255, 200, 80)
 PLAYHEAD = (255, 80, 80)
+DAMAGED = (240, 120, 40)  # frames the decoder concealed damage in (timeline marks, status notes)
 
 DARK_STYLESHEET = f"""
 QWidget {{ background: {BACKGROUND}; color: {TEXT}; font-size: 10pt; }}

@@ -17,6 +17,7 @@ from stviewer.responsive import install_responsive_layout
 from stviewer.session import Session
 from stviewer.state import SPEEDS, ViewerState
 from stviewer.views.action_panel import ActionPanel
+from stviewer.views.run_notices import install_run_notices
 from stviewer.views.timeline import Timeline
 from stviewer.views.track_list import TrackList
 from stviewer.views.video_view import VideoView
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self.state.speedChanged.connect(lambda _s: self._sync_controls())
         install_compare(self)  # Compare menu, comparison view and docks (stviewer.compare)
         install_editing(self)  # label-set editing: Edit menu, Labels and Metrics docks (stviewer.editing)
+        install_run_notices(self)  # status-bar note on damaged frames (stviewer.views.run_notices)
         install_responsive_layout(self)  # small windows: toolbar rows, docks tabbed (stviewer.responsive)
         self.resize(1440, 900)
 

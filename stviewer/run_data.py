@@ -16,6 +16,15 @@ from engine.results import FrameResult
 from stviewer.colors import TrackPalette
 
 
+def damaged_note(run) -> str:
+    """"; N frames damaged, concealed" for a run with damaged frames, "" otherwise (or without a run): the closing
+    words of a model run's status message."""
+    n = 0 if run is None else int(run.damaged.sum())
+    if n == 0:
+        return ""
+    return f"; {n} frame{'s' if n != 1 else ''} damaged, concealed"
+
+
 @dataclass(frozen=True)
 class TrackSummary:
     track_id: int
@@ -38,6 +47,7 @@ class RunData:
         self.beta = np.full(self.num_frames, np.nan, np.float32)
         self.action_probs = np.full((self.num_frames, K), np.nan, np.float32)
         self.has_result = np.zeros(self.num_frames, bool)
+        self.damaged = np.zeros(self.num_frames, bool)  # the decoder concealed damage in these frames
         self._reader = None
         self._live: dict[int, FrameResult] = {}
         self._rows = np.zeros((0, 7), np.float64)
@@ -72,6 +82,12 @@ class RunData:
             beta[k] = self._live[k].beta
             probs[k] = self._live[k].action_probs
         self.beta, self.action_probs, self.has_result = beta, probs, done
+        damaged = np.zeros(self.num_frames, bool)
+        marked = reader.damaged_frames()
+        damaged[marked[marked < self.num_frames]] = True
+        for k, result in self._live.items():
+            damaged[k] |= bool(result.damaged)
+        self.damaged = damaged
         rows = reader.track_rows()
         covered = reader.has_frame
         extra = [self._rows_of(r) for k, r in sorted(self._live.items()) if not covered(k)]
@@ -106,6 +122,7 @@ class RunData:
         self.has_result[k] = True
         self.beta[k] = result.beta
         self.action_probs[k] = result.action_probs
+        self.damaged[k] = bool(result.damaged)
         self._pending_rows.append(self._rows_of(result))
         self._changed()
 
@@ -136,6 +153,11 @@ class RunData:
         if self._reader is not None and self._reader.has_frame(k):
             return self._reader.frame(k)
         return None
+
+    @property
+    def damaged_frames(self) -> np.ndarray:
+        """Indices of the frames whose pixels the decoder concealed damage in (engine FLAG_DAMAGED)."""
+        return np.flatnonzero(self.damaged)
 
     def track_rows(self) -> np.ndarray:
         """(N, 7) float64 [frame, id, x1, y1, x2, y2, score] sorted by frame."""

@@ -12,7 +12,7 @@ from engine.train.provenance import synthetic_domain_warning
 from stviewer.cache_location import cache_path_for
 from stviewer.model_identity import ModelIdentity, fresh_run_name, model_identity
 from stviewer.model_identity import matching_run as _matching_run
-from stviewer.run_data import RunData
+from stviewer.run_data import RunData, damaged_note
 from stviewer.state import ViewerState
 from stviewer.workers import InferenceWorker, WorkerThread
 
@@ -312,12 +312,12 @@ class Session(QObject):
             self.error.emit("Model run failed", reason)
         elif outcome == "cancelled":
             done = self.state.run.frames_done if self.state.run is not None else 0
-            self.status.emit(f"Cancelled; {done} frames have results")
+            self.status.emit(f"Cancelled; {done} frames have results{damaged_note(self.state.run)}")
         else:
             where = self.cache_path
             if self.video_path is not None and where.parent.resolve() == self.video_path.resolve().parent:
                 where = where.name  # beside the video: the folder is known, keep the message short
-            self.status.emit(f"Results of {name} ready ({where})")
+            self.status.emit(f"Results of {name} ready ({where}){damaged_note(self.state.run)}")
         del worker
 
     def _reattach(self, name: str | None) -> None:

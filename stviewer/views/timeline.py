@@ -8,12 +8,22 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
-from stviewer.colors import BETA, MUTED, PLAYHEAD, class_rgb, track_rgb
+from stviewer.colors import BETA, DAMAGED, MUTED, PLAYHEAD, class_rgb, track_rgb
 from stviewer.state import ViewerState
 
 LANE_HEIGHT = 0.7
 LANE_LABEL_SPACING_PX = 16  # track ID labels closer than this overlap
 SHORT_PLOT_PX = 110  # an actions plot shorter than this: one-row legend, three ticks
+
+
+def damaged_spans(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first, last) frame of each run of consecutive frames in sorted ``frames``: a long damaged
+    stretch is one band, not thousands."""
+    frames = np.asarray(frames, np.float64)
+    if len(frames) == 0:
+        return np.zeros(0), np.zeros(0)
+    breaks = np.flatnonzero(np.diff(frames) != 1)
+    return frames[np.r_[0, breaks + 1]], frames[np.r_[breaks, len(frames) - 1]]
 
 
 class _ScrubViewBox(pg.ViewBox):
@@ -96,6 +106,12 @@ class Timeline(QWidget):
         self.action_curves: list[pg.PlotDataItem] = []
         self.beta_curve = self.beta_plot.plot(pen=pg.mkPen(BETA, width=1.5))
         self.beta_curve.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # damaged frames: one item, a band per run of consecutive damaged frames behind the curves; the
+        # cosmetic 1 px pen keeps a single frame visible when the whole video is in view
+        self.damage_marks = pg.BarGraphItem(x0=[], x1=[], y0=[], y1=[], brush=pg.mkBrush(*DAMAGED, 70),
+                                            pen=pg.mkPen(*DAMAGED, 160, width=1, cosmetic=True))
+        self.damage_marks.setZValue(-10)
+        self.actions_plot.addItem(self.damage_marks, ignoreBounds=True)
         self.lanes = pg.BarGraphItem(x0=[], x1=[], y0=[], y1=[])
         self.lanes.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.lanes_plot.addItem(self.lanes)
@@ -155,6 +171,7 @@ class Timeline(QWidget):
                 curve.setData([], [])
             self.beta_curve.setData([], [])
             self.lanes.setOpts(x0=[], x1=[], y0=[], y1=[])
+            self._draw_damage(None)
             self._label_lanes({})
             self.legend.clear()
             self._legend_names = []  # the next run's curves re-enter the legend, even with the same classes
@@ -175,6 +192,7 @@ class Timeline(QWidget):
         for i, curve in enumerate(self.action_curves):
             curve.setData(frames, probs[:, i], connect="finite")
         self.beta_curve.setData(frames, run.beta, connect="finite")
+        self._draw_damage(run)
         self._draw_lanes(run)
 
     _legend_names: list[str] = []
@@ -185,6 +203,12 @@ class Timeline(QWidget):
         short = self.actions_plot.getViewBox().height() < SHORT_PLOT_PX
         self.legend.setColumnCount(6 if short else 3)
         self.actions_plot.getAxis("left").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")], []] if short else None)
+
+    def _draw_damage(self, run) -> None:
+        frames = np.zeros(0, np.int64) if run is None else run.damaged_frames
+        starts, ends = damaged_spans(frames)
+        self.damage_marks.setOpts(x0=starts - 0.5, x1=ends + 0.5, y0=np.zeros(len(starts)),
+                                  y1=np.ones(len(starts)))
 
     def _draw_lanes(self, run) -> None:
         segments = (self.lane_source or run).track_segments()
