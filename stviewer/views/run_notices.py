@@ -99,8 +99,9 @@ class PairingCheck(QObject):
         self.label.setText(f"⚠ video changed since run {key[1]} was made" if reason else "")
         self.label.setToolTip(reason)
         self.label.setVisible(bool(reason))
-        if reason:
-            self._window.statusBar().showMessage(reason)
+        if reason:  # the reason speaks to the CLI (--out, --run): the tooltip keeps it; this says what to do here
+            self._window.statusBar().showMessage(f"The video changed since run {key[1]} was made: its results may "
+                                                 f"not match the frames shown; run the model again for fresh ones")
 
     def wait(self, timeout_s: float | None = None) -> bool:
         """Join the checks still running; True when none is left."""
