@@ -111,7 +111,8 @@ def format_text(d: dict) -> str:
         if r["damaged_frames"]:
             lines.append(f"      damaged     {r['damaged_frames']} frames decoded with the decoder's concealment")
         if r["resumes"]:
-            shown = ", ".join(f"frame {e['frame']} at {_utc(e['time'])}" for e in r["resumes"][-_RESUMES_SHOWN:])
+            shown = ", ".join(f"frame {'?' if e['frame'] is None else e['frame']} at {_utc(e['time'])}"
+                              for e in r["resumes"][-_RESUMES_SHOWN:])
             more = f" (last {_RESUMES_SHOWN})" if len(r["resumes"]) > _RESUMES_SHOWN else ""
             lines.append(f"      resumed     {len(r['resumes'])} times{more}: {shown}")
     lines.append(f"label sets ({len(d['label_sets'])})")

@@ -97,3 +97,20 @@ def test_show_clean_run_says_nothing_of_damage_or_resumes(cache_path, capsys):
     assert main(["show", str(cache_path), "--json"]) == 0
     runs = json.loads(capsys.readouterr().out)["runs"]
     assert all(r["damaged_frames"] == 0 and r["resumes"] == [] for r in runs)
+
+
+def test_show_survives_a_crafted_resume_history(cache_path, capsys):
+    """NaN and out-of-range numbers in the resume record print as unknown, never crash or emit NaN JSON."""
+    import h5py
+
+    _cache_with_damaged_resumed_run(cache_path)
+    with h5py.File(cache_path, "r+") as f:
+        f["runs/demo/resumes"][0] = (np.nan, np.inf)
+        f["runs/demo/resumes"][1] = (1e300, 3e18)
+    assert main(["show", str(cache_path), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "NaN" not in out and "Infinity" not in out
+    assert json.loads(out)["runs"][0]["resumes"][0] == {"time": None, "frame": None}
+    assert main(["show", str(cache_path)]) == 0
+    assert "resumed     2 times: frame ? at an unknown time, frame 3000000000000000000 at t=1e+300" \
+        in capsys.readouterr().out
