@@ -91,7 +91,10 @@ class PairingCheck(QObject):
             reason = str(exc)
         except OSError as exc:  # the video went away or became unreadable: say so, do not crash the thread
             reason = f"{source.path}: cannot re-verify the video against run {key[1]!r} ({exc})"
-        self.finished.emit(key, reason)
+        try:
+            self.finished.emit(key, reason)
+        except RuntimeError:  # the window was closed while a large video was being hashed: no one to tell
+            pass
 
     def _show(self, key, reason: str) -> None:
         if key is not None and key != self._checking:
