@@ -45,6 +45,16 @@ def trained_only_on_synthetic(notes: dict[str, Any]) -> bool:
     return list(notes.get("class_names") or []) == list(ACTIONS)
 
 
+def _same_bytes(a: Path, b: Path, chunk: int = 1 << 20) -> bool:
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        while True:
+            block = fa.read(chunk)
+            if block != fb.read(chunk):
+                return False
+            if not block:
+                return True
+
+
 def is_synthetic_video(video: str | Path) -> bool:
     """True for a `stv make-synthetic` clip's video or the bundled demo clip."""
     from engine.assets import demo_clip_path
@@ -52,7 +62,11 @@ def is_synthetic_video(video: str | Path) -> bool:
 
     video = Path(video)
     try:
-        if video.resolve() == demo_clip_path().resolve():
+        demo = demo_clip_path()
+        if video.resolve() == demo.resolve():
+            return True
+        # a copy of the demo clip (a user's first experiment) is still synthetic: same size, same bytes
+        if video.is_file() and video.stat().st_size == demo.stat().st_size and _same_bytes(video, demo):
             return True
     except (OSError, RuntimeError):
         pass

@@ -78,6 +78,23 @@ def test_the_bundled_demo_clip_counts_as_synthetic():
     assert is_synthetic_video(demo_clip_path())
 
 
+def test_a_copy_of_the_demo_clip_counts_as_synthetic_and_a_lookalike_does_not(tmp_path):
+    import shutil
+
+    from engine.assets import demo_clip_path
+
+    if not demo_clip_path().is_file():
+        pytest.skip("the bundled demo clip is absent")
+    copy = tmp_path / "my_first_video.mp4"
+    shutil.copyfile(demo_clip_path(), copy)
+    assert is_synthetic_video(copy)
+    lookalike = tmp_path / "lookalike.mp4"
+    data = bytearray(copy.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, one byte differs
+    lookalike.write_bytes(bytes(data))
+    assert not is_synthetic_video(lookalike)
+
+
 def test_stv_infer_prints_the_warning_once_for_real_footage(tmp_path):
     """Through the CLI: a synthetic-only checkpoint on a video not from the generator."""
     import cv2
