@@ -10,6 +10,7 @@ import weakref
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtWidgets import QGraphicsItem
 
 MAX_MARKS = 50_000  # beyond this many keyframes in view, ticks would merge into a bar anyway: thin them
 MARK_HALF_HEIGHT = 0.36
@@ -24,6 +25,9 @@ class LabelLanes:
         self._per_track: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
         self.marks = pg.PlotCurveItem(pen=pg.mkPen(255, 255, 255, 230, width=1.5), connect="pairs")
         self.marks.setZValue(50)
+        # cached as a pixmap: the playhead crossing the lanes every frame then re-blits the ticks instead of
+        # stroking all of them again (40k ticks for 5,000 tracks: ~10 ms a frame, measured)
+        self.marks.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         timeline.lanes_plot.addItem(self.marks, ignoreBounds=True)
         self._keyframes = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # (frames, track ids) sorted by frame
         self._cached_revision = None
