@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QGraphicsRectItem
 
 from engine.labels.model import BoxKind, FrameBoxes
 from stviewer.colors import track_rgb
-from stviewer.views.overlays import LABEL_FONT, _Pool
+from stviewer.views.overlays import box_item_pool, label_item_pool
 
 KEYFRAME, INTERPOLATED, MODEL = int(BoxKind.KEYFRAME), int(BoxKind.INTERPOLATED), int(BoxKind.MODEL)
 KIND_NAMES = {KEYFRAME: "keyframe", INTERPOLATED: "interpolated", MODEL: "from model"}
@@ -49,8 +49,8 @@ class LabelOverlay:
 
     def __init__(self, viewbox: pg.ViewBox):
         self._viewbox = viewbox
-        self.boxes = _Pool(self._make_box)
-        self.labels = _Pool(self._make_label)
+        self.boxes = box_item_pool(viewbox, z=40)
+        self.labels = label_item_pool(viewbox, z=42)
         self.handles = pg.ScatterPlotItem(size=9, symbol="s", pen=pg.mkPen(20, 20, 20), brush=pg.mkBrush(250, 250, 250))
         self.handles.setZValue(45)
         self.handles.setVisible(False)
@@ -65,19 +65,6 @@ class LabelOverlay:
         self.shown = empty_frame_boxes()
         self._item_of: dict[int, tuple[QGraphicsRectItem, pg.TextItem]] = {}
         self.selected = -1
-
-    def _make_box(self) -> QGraphicsRectItem:
-        item = QGraphicsRectItem()
-        item.setZValue(40)
-        self._viewbox.addItem(item)
-        return item
-
-    def _make_label(self) -> pg.TextItem:
-        item = pg.TextItem(anchor=(0, 1))
-        item.setFont(LABEL_FONT)
-        item.setZValue(42)
-        self._viewbox.addItem(item)
-        return item
 
     def update(self, boxes: FrameBoxes | None, *, selected: int, show: bool = True) -> None:
         self.boxes.begin()

@@ -7,13 +7,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import (QButtonGroup, QGraphicsRectItem, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
+from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QSplitter, QVBoxLayout, QWidget)
 
 from stviewer.colors import MUTED, PANEL, track_rgb
 from stviewer.compare.analysis import status_name
 from stviewer.compare.style import A_RGB, B_RGB, RUN_PEN_STYLE, STATUS_RGB
-from stviewer.views.overlays import LABEL_FONT, _Pool
+from stviewer.views.overlays import box_item_pool, label_item_pool
 from stviewer.views.video_view import VideoView
 
 COLOUR_MODES = ("diff", "id")
@@ -29,22 +29,9 @@ class DiffBoxOverlay:
 
     def __init__(self, viewbox: pg.ViewBox):
         self._viewbox = viewbox
-        self.boxes = _Pool(self._make_box)
-        self.labels = _Pool(self._make_label)
+        self.boxes = box_item_pool(viewbox, z=20)
+        self.labels = label_item_pool(viewbox, z=30)
         self.drawn: list[tuple[str, int, int]] = []  # (run, track id, status) of each box drawn, for tests
-
-    def _make_box(self) -> QGraphicsRectItem:
-        item = QGraphicsRectItem()
-        item.setZValue(20)
-        self._viewbox.addItem(item)
-        return item
-
-    def _make_label(self) -> pg.TextItem:
-        item = pg.TextItem(anchor=(0, 1))
-        item.setFont(LABEL_FONT)
-        item.setZValue(30)
-        self._viewbox.addItem(item)
-        return item
 
     def update(self, layers: list[tuple[np.ndarray, np.ndarray | None, str]], *, show: bool, show_scores: bool,
                colour_by: str, selected: dict[str, int], prefix: bool) -> None:

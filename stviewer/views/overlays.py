@@ -18,6 +18,27 @@ LABEL_FONT.setPointSize(9)
 LABEL_FONT.setBold(True)
 
 
+def box_item_pool(viewbox: pg.ViewBox, *, z: float) -> "_Pool":
+    """Pooled rectangle items in ``viewbox`` at depth ``z`` (each overlay styles them per frame)."""
+    def make() -> QGraphicsRectItem:
+        item = QGraphicsRectItem()
+        item.setZValue(z)
+        viewbox.addItem(item)
+        return item
+    return _Pool(make)
+
+
+def label_item_pool(viewbox: pg.ViewBox, *, z: float) -> "_Pool":
+    """Pooled box labels (text anchored at its bottom-left, the overlays' font) at depth ``z``."""
+    def make() -> pg.TextItem:
+        item = pg.TextItem(anchor=(0, 1))
+        item.setFont(LABEL_FONT)
+        item.setZValue(z)
+        viewbox.addItem(item)
+        return item
+    return _Pool(make)
+
+
 class _Pool:
     """Hands out items made by ``make``; items not handed out this frame are hidden, not deleted."""
 
@@ -53,18 +74,12 @@ class BoxOverlay:
 
     def __init__(self, viewbox: pg.ViewBox):
         self._viewbox = viewbox
-        self.boxes = _Pool(self._make_box)
-        self.labels = _Pool(self._make_label)
+        self.boxes = box_item_pool(viewbox, z=20)
+        self.labels = label_item_pool(viewbox, z=30)
         self.detections = _Pool(self._make_detection)
         self._placed: list[tuple[pg.TextItem, tuple[float, float, float, float], bool]] = []
         # labels keep a fixed size on screen: a zoom changes which ones collide, so place them again
         viewbox.sigRangeChanged.connect(lambda *_: self.place_labels())
-
-    def _make_box(self) -> QGraphicsRectItem:
-        item = QGraphicsRectItem()
-        item.setZValue(20)
-        self._viewbox.addItem(item)
-        return item
 
     def _make_detection(self) -> QGraphicsRectItem:
         item = QGraphicsRectItem()
@@ -72,13 +87,6 @@ class BoxOverlay:
         pen.setCosmetic(True)
         item.setPen(pen)
         item.setZValue(15)
-        self._viewbox.addItem(item)
-        return item
-
-    def _make_label(self) -> pg.TextItem:
-        item = pg.TextItem(anchor=(0, 1))
-        item.setFont(LABEL_FONT)
-        item.setZValue(30)
         self._viewbox.addItem(item)
         return item
 
