@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from engine.model.backbone import ResNet
+from engine.model.recompute import exact_checkpoint
 
 ATTENDED_STAGES = ("layer2", "layer3", "layer4")
 
@@ -56,12 +57,19 @@ class AttentiveResNet(ResNet):
     def _attend(self, name: str, x: torch.Tensor) -> torch.Tensor:
         return self.spatial_attention[name](x) if name in self.spatial_attention else x
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # type: ignore[override]
-        c2 = self.layer1(self.stem(x))
-        c3 = self._attend("layer2", self.layer2(c2))
-        c4 = self._attend("layer3", self.layer3(c3))
-        c5 = self._attend("layer4", self.layer4(c4))
-        return c3, c4, c5
+    def forward(self, x: torch.Tensor, *, recompute: bool = False
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # type: ignore[override]
+        """``recompute``: keep only each stage's output and recompute its inside in backward
+        (engine.model.recompute; same results, a stage's activations alive at a time instead of all)."""
+        stages = (lambda y: self.layer1(self.stem(y)),
+                  lambda y: self._attend("layer2", self.layer2(y)),
+                  lambda y: self._attend("layer3", self.layer3(y)),
+                  lambda y: self._attend("layer4", self.layer4(y)))
+        outputs = []
+        for stage in stages:
+            x = exact_checkpoint(stage, x, stateful=self) if recompute else stage(x)
+            outputs.append(x)
+        return outputs[1], outputs[2], outputs[3]
 
 
 @dataclass(frozen=True)

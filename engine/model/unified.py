@@ -18,6 +18,7 @@ from engine.model.decode import decode_detections
 from engine.model.fpn import FPN
 from engine.model.heads import ActionHead, TrackingHead
 from engine.model.outputs import Detections, ModelOutput
+from engine.model.recompute import exact_checkpoint
 from engine.model.spatial_attention import AttentiveResNet
 from engine.model.temporal import TemporalPropagation
 
@@ -45,6 +46,9 @@ class UnifiedModel(nn.Module):
         self.tracking_head = TrackingHead(config.temporal_channels, hidden=config.head_channels,
                                           embed_dim=config.embed_dim, num_classes=config.num_classes,
                                           stride=config.stride)
+        # training recomputes the encoder + FPN and the temporal module's activations in backward
+        # (engine.model.recompute: same loss and gradients, ~2/3 of the peak memory, one more forward)
+        self.recompute_activations = True
         self.register_buffer("pixel_mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("pixel_std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
@@ -75,13 +79,26 @@ class UnifiedModel(nn.Module):
             out = torch.empty(frames.shape, dtype=frames.dtype, device=frames.device,
                               memory_format=torch.channels_last)
             frames = torch.addcmul(shift, frames, scale, out=out)
-        fused = self.fpn(self.encoder(frames))
+        if self._recomputing():
+            stages = self.encoder(frames, recompute=True)
+            fused = exact_checkpoint(lambda *c: self.fpn(c), *stages, stateful=self.fpn)
+        else:
+            fused = self.fpn(self.encoder(frames))
         return fused.reshape(b, t, *fused.shape[1:])
+
+    def _recomputing(self) -> bool:
+        """Whether this forward recomputes activations in backward (training with grads only)."""
+        return self.recompute_activations and self.training and torch.is_grad_enabled()
 
     def forward(self, clip: torch.Tensor, *, state: torch.Tensor | None = None) -> ModelOutput:
         """clip (B, T, 3, H, W) float in [0, 1] -> ModelOutput. ``state``: a causal model's carried state."""
         self.check_clip(clip)
-        g, new_state = self.temporal(self.features(clip), state=state)
+        features = self.features(clip)
+        if self._recomputing():
+            g, new_state = exact_checkpoint(lambda f: self.temporal(f, state=state), features,
+                                            stateful=self.temporal)
+        else:
+            g, new_state = self.temporal(features, state=state)
         r, alpha, beta = self.attention(g)
         tracking = self.tracking_head(g)
         return ModelOutput(action_logits=self.action_head(r), alpha=alpha, beta=beta, state=new_state, **tracking)
