@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from stviewer.colors import BETA, PLAYHEAD, class_rgb
 from stviewer.compare.style import A_RGB, ACTION_DISAGREE_RGB, B_RGB, REVIEW_RGB, RUN_PEN_STYLE, SWITCH_RGB
-from stviewer.views.timeline import _TimelinePlot
+from stviewer.views.timeline import _TimelinePlot, move_playheads
 
 LANES = ("only A", "only B", "action", "IDSW A", "IDSW B", "review")
 LANE_RGB = {"only A": A_RGB, "only B": B_RGB, "action": ACTION_DISAGREE_RGB,
@@ -199,11 +199,7 @@ class CompareTimeline(QWidget):
 
     # ---- playhead --------------------------------------------------------------------------------
     def _move_playhead(self, k: int) -> None:
-        for line in self.playheads:
-            if line.value() != k:
-                line.blockSignals(True)
-                line.setValue(k)
-                line.blockSignals(False)
+        move_playheads(self.playheads, k)
 
     def _on_drag(self, line: pg.InfiniteLine) -> None:
         self._state.set_frame(int(round(line.value())))

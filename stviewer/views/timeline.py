@@ -26,6 +26,15 @@ def damaged_spans(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return frames[np.r_[0, breaks + 1]], frames[np.r_[breaks, len(frames) - 1]]
 
 
+def move_playheads(lines, k: int) -> None:
+    """Put every playhead line at frame ``k`` without echoing their drag signals back to the state."""
+    for line in lines:
+        if line.value() != k:
+            line.blockSignals(True)
+            line.setValue(k)
+            line.blockSignals(False)
+
+
 class _ScrubViewBox(pg.ViewBox):
     """A plain left-button drag scrubs (calls ``on_scrub`` with the frame under the pointer) instead of
     panning: what a timeline user expects; the other buttons and Shift+drag still pan."""
@@ -241,11 +250,7 @@ class Timeline(QWidget):
 
     # ---- playhead / selection ------------------------------------------------------------------
     def _move_playhead(self, k: int) -> None:
-        for line in self.playheads:
-            if line.value() != k:
-                line.blockSignals(True)
-                line.setValue(k)
-                line.blockSignals(False)
+        move_playheads(self.playheads, k)
 
     def _on_drag(self, line: pg.InfiniteLine) -> None:
         self._state.set_frame(int(round(line.value())))
