@@ -9,8 +9,6 @@ a false positive (id 29) on ONLY_B_FRAMES. B's top action differs from A's on AC
 from __future__ import annotations
 
 import gc
-import importlib.util
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import pytest
 
 from engine.cache import ResultsCache
 from engine.results import FrameResult
+from viewer_support import viewer_conftest  # noqa: F401 (re-exported to the tests)
 
 CLASS_NAMES = ["walk", "run", "jump", "wave", "sit", "stand"]
 FRAMES = 40
@@ -53,16 +52,6 @@ def jobs_end(monkeypatch):
     assert not running(), f"{len(running())} comparison jobs still running"
 
 
-def viewer_conftest():
-    """tests/stviewer/conftest.py as a module of its own name (``conftest`` is ambiguous in a suite)."""
-    name = "_stviewer_tests_conftest"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parent.parent / "conftest.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 def object_box(obj: int, k: int) -> tuple[float, float, float, float]:

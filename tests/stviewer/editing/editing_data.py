@@ -3,24 +3,13 @@ every run in a cache (to prove editing never touches them)."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import sys
 from pathlib import Path
 
 import h5py
 import numpy as np
+from viewer_support import viewer_conftest  # noqa: F401 (re-exported to the tests)
 
 
-def viewer_conftest():
-    """tests/stviewer/conftest.py as a module (``conftest`` alone is ambiguous in a suite)."""
-    name = "_stviewer_editing_viewer_conftest"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parent.parent / "conftest.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 def run_digests(cache_path: Path) -> dict[str, str]:
